@@ -1,0 +1,57 @@
+"""`frontierbench run | aggregate | check | compare | site | schema`.
+
+Each sub-command lives in its own module, which exposes `add_arguments(parser)` and
+`main(args) -> int` (the pyperf pattern). Modules are imported only when their command runs, so
+`frontierbench schema run` does not pay for pandas or jinja2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from frontierbench import __version__
+from frontierbench.records import RecordError
+
+COMMANDS = {
+    "run": ("frontierbench.main_job", "the main job: quick reference suite, then aggregate, check and site"),
+    "aggregate": ("frontierbench.aggregate", "merge run records into versioned leaderboard JSON"),
+    "check": ("frontierbench.check", "report the reliability of every leaderboard decision; gate on --min-dior"),
+    "compare": ("frontierbench.compare", "detect regressions between two runs or two leaderboards"),
+    "site": ("frontierbench.sitegen", "render leaderboards as a static site"),
+    "schema": ("frontierbench.schema_command", "print the JSON Schema of a file format"),
+}
+
+
+def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser | None]:
+    parser = argparse.ArgumentParser(prog="frontierbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"frontierbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = None
+    for name, (module_name, help_text) in COMMANDS.items():
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        # Only the chosen command's module is imported to add its options.
+        if name in argv[:1]:
+            importlib.import_module(module_name).add_arguments(command_parser)
+            chosen = command_parser
+    return parser, chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, _ = build_parser(argv)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    module = importlib.import_module(COMMANDS[args.command][0])
+    try:
+        return int(module.main(args) or 0)
+    except RecordError as exc:
+        print(f"frontierbench {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

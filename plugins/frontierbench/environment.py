@@ -1,0 +1,127 @@
+"""The environment fingerprint of a run, split by domain (pyperf-style collectors).
+
+`hardware_class` says which results may be ranked together: the same CPU model and logical CPU
+count for CPU cases, the same GPU model for CUDA cases.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+KEY_PACKAGES = ("frontierbench", "pytest", "pytest-benchmark", "torch", "numpy", "scipy", "pandas",
+                "scikit-learn", "codecarbon", "pydantic", "nvidia-ml-py")
+
+
+@lru_cache(maxsize=1)
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown-cpu"
+
+
+def logical_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def cpu_hardware_class() -> str:
+    return f"cpu-{platform.machine().lower()}-{slug(cpu_model())}-{logical_cpus()}t"
+
+
+def gpu_hardware_class(gpu_name: str) -> str:
+    return f"cuda-{slug(gpu_name)}"
+
+
+def collect_python() -> dict[str, Any]:
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "executable": sys.executable}
+
+
+def collect_os() -> dict[str, Any]:
+    return {"os": platform.system(), "os_release": platform.release(), "platform": platform.platform()}
+
+
+def collect_cpu() -> dict[str, Any]:
+    info: dict[str, Any] = {"cpu_model": cpu_model(), "cpu_count": logical_cpus(),
+                            "machine": platform.machine()}
+    try:
+        import psutil
+
+        info["ram_bytes"] = int(psutil.virtual_memory().total)
+        info["cpu_physical_count"] = psutil.cpu_count(logical=False)
+    except ImportError:
+        pass
+    return info
+
+
+def collect_gpus(nvml: Any = None) -> dict[str, Any]:
+    """GPU models and driver through NVML; CUDA runtime version through torch if it is loaded."""
+    info: dict[str, Any] = {"gpus": []}
+    try:
+        if nvml is None:
+            import pynvml as nvml
+        nvml.nvmlInit()
+        driver = nvml.nvmlSystemGetDriverVersion()
+        info["gpu_driver"] = driver.decode() if isinstance(driver, bytes) else driver
+        for index in range(nvml.nvmlDeviceGetCount()):
+            name = nvml.nvmlDeviceGetName(nvml.nvmlDeviceGetHandleByIndex(index))
+            info["gpus"].append({"index": index, "name": name.decode() if isinstance(name, bytes) else name})
+    except Exception:
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info["cuda_runtime"] = getattr(torch.version, "cuda", None)
+    return info
+
+
+def collect_packages() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def collect_git(root: Path) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    return {"commit": commit, "branch": git("rev-parse", "--abbrev-ref", "HEAD") if commit else None,
+            "dirty": bool(git("status", "--porcelain", "--untracked-files=no")) if commit else None}
+
+
+def collect_environment(root: Path, seeds: dict[str, Any]) -> dict[str, Any]:
+    env: dict[str, Any] = {"hardware_class": cpu_hardware_class()}
+    env.update(collect_python())
+    env.update(collect_os())
+    env.update(collect_cpu())
+    env.update(collect_gpus())
+    env["packages"] = collect_packages()
+    env["git"] = collect_git(root)
+    env["seeds"] = seeds
+    return env

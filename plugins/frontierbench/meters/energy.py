@@ -1,0 +1,164 @@
+"""Energy: read a hardware counter around the timing rounds, or keep the inputs of an estimate.
+
+Per case this module only reads counters (RAPL, NVML) or clocks (wall and process CPU time): a
+few microseconds. The estimate for machines without counters is converted once per session by
+`carbon.EnergyEstimator`, through codecarbon's power model. Provenance is always explicit:
+`method` is rapl, nvml, estimated or unavailable, and an estimate is never called measured.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+POWERCAP_ROOT = Path("/sys/class/powercap")
+
+
+class EnergyCounter(Protocol):
+    method: str  # "rapl" or "nvml"
+    covers: str
+    min_window_s: float  # shorter windows are dominated by the counter's update interval
+
+    def read_joules(self) -> float: ...
+
+
+class RaplCounter:
+    """Sum of the CPU package domains (intel-rapl:N), handling counter wrap-around."""
+
+    method = "rapl"
+    min_window_s = 0.05  # RAPL updates about every millisecond
+
+    def __init__(self, domains: list[Path]):
+        self.domains = domains
+        self.covers = "cpu-package (whole machine): " + ", ".join(
+            (d / "name").read_text().strip() for d in domains)
+        self._ranges = [int((d / "max_energy_range_uj").read_text()) for d in domains]
+        self._last = [self._raw(d) for d in domains]
+        self._total_uj = 0
+
+    @staticmethod
+    def _raw(domain: Path) -> int:
+        return int((domain / "energy_uj").read_text())
+
+    def read_joules(self) -> float:
+        for i, domain in enumerate(self.domains):
+            now = self._raw(domain)
+            delta = now - self._last[i]
+            if delta < 0:  # the counter wrapped
+                delta += self._ranges[i]
+            self._total_uj += delta
+            self._last[i] = now
+        return self._total_uj / 1e6
+
+    @classmethod
+    def discover(cls, root: Path = POWERCAP_ROOT) -> "RaplCounter | None":
+        domains = sorted(p for p in Path(root).glob("intel-rapl:*") if p.name.count(":") == 1)
+        readable = []
+        for domain in domains:
+            try:
+                cls._raw(domain)
+                (domain / "max_energy_range_uj").read_text()
+                readable.append(domain)
+            except (OSError, ValueError):
+                continue
+        return cls(readable) if readable else None
+
+
+class NvmlCounter:
+    """NVML's cumulative total-energy counter (mJ) of one GPU (Volta and newer)."""
+
+    method = "nvml"
+    min_window_s = 0.5  # the counter moves about every 100 ms (Zeus); keep >= 5 updates
+
+    def __init__(self, nvml: Any, index: int):
+        self.nvml = nvml
+        self.index = index
+        self.handle = nvml.nvmlDeviceGetHandleByIndex(index)
+        name = nvml.nvmlDeviceGetName(self.handle)
+        name = name.decode() if isinstance(name, bytes) else name
+        self.covers = f"gpu:{index} {name} (whole device)"
+        nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle)  # raises where unsupported
+
+    def read_joules(self) -> float:
+        return self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle) / 1000.0
+
+    @classmethod
+    def discover(cls, index: int, nvml: Any = None) -> "NvmlCounter | None":
+        try:
+            if nvml is None:
+                import pynvml as nvml  # nvidia-ml-py
+            nvml.nvmlInit()
+            return cls(nvml, index)
+        except Exception:  # no driver, no device, or a GPU without the counter
+            return None
+
+
+@dataclass
+class EnergyWindow:
+    """What one case's timing rounds cost: a counter delta, or the inputs of an estimate."""
+
+    method: str  # rapl | nvml | estimated | unavailable
+    covers: str | None
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    calls: int = 0
+    joules: float | None = None  # set for counters; for estimates, by EnergyEstimator
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def per_call_joules(self) -> float | None:
+        if self.joules is None or self.calls <= 0:
+            return None
+        return self.joules / self.calls
+
+    def provenance(self) -> dict[str, Any]:
+        return {"method": self.method, "covers": self.covers, "window_s": round(self.seconds, 6),
+                "calls": self.calls, **self.details}
+
+
+class EnergyMeter:
+    """Open a window before the timing rounds and close it after; extend it if it is too short."""
+
+    def __init__(self, counter: EnergyCounter | None, *, estimate: bool):
+        self.counter = counter
+        self.estimate = estimate
+
+    def start(self) -> tuple[float, float, float | None]:
+        reading = self.counter.read_joules() if self.counter else None
+        return time.perf_counter(), time.process_time(), reading
+
+    def stop(self, started: tuple[float, float, float | None], calls: int,
+             repeat: Callable[[], Any] | None = None) -> EnergyWindow:
+        t0, cpu0, joules0 = started
+        if self.counter is not None and repeat is not None:
+            # Too short a window reads the counter's update step, not the workload: repeat the
+            # call, still inside the window, and divide by the calls made (Zeus does the same).
+            while time.perf_counter() - t0 < self.counter.min_window_s:
+                repeat()
+                calls += 1
+        joules1 = self.counter.read_joules() if self.counter else None
+        seconds = time.perf_counter() - t0
+        cpu_seconds = time.process_time() - cpu0
+        if self.counter is not None:
+            return EnergyWindow(self.counter.method, self.counter.covers, seconds, cpu_seconds, calls,
+                                joules=joules1 - joules0)
+        if self.estimate:
+            return EnergyWindow("estimated", "cpu+ram share of this process (codecarbon power model)",
+                                seconds, cpu_seconds, calls)
+        return EnergyWindow("unavailable", None, seconds, cpu_seconds, calls)
+
+
+def choose_counter(device: str, *, rapl_root: Path = POWERCAP_ROOT, nvml: Any = None,
+                   env: dict[str, str] | None = None) -> EnergyCounter | None:
+    """The best hardware counter for a case on `device`; None means estimate (or unavailable)."""
+    env = os.environ if env is None else env
+    if env.get("FRONTIERBENCH_ENERGY_COUNTERS", "1") == "0":
+        return None
+    if device.startswith("cuda"):
+        index = int(device.split(":")[1]) if ":" in device else 0
+        counter = NvmlCounter.discover(index, nvml)
+        if counter is not None:
+            return counter
+    return RaplCounter.discover(rapl_root)

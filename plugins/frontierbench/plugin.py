@@ -1,0 +1,199 @@
+"""The frontierbench pytest plugin: options, the `frontier` marker and fixture, and reporting.
+
+Each finished case travels as a `user_properties` entry of its test report. That is how pytest
+ships reports from xdist workers to the controller, so one path serves both modes and no case is
+lost silently.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontierbench.fixture import CaseResult, FrontierFixture
+from frontierbench.meters.carbon import carbon_config_from
+from frontierbench.meters.energy import EnergyMeter, choose_counter
+from frontierbench.session import FrontierSession
+
+PROPERTY = "frontierbench"
+XDIST_MESSAGE = ("frontierbench: metered cases do not run under pytest-xdist (parallel workers share "
+                 "cores and memory, so their timings and energy would not be honest); run them without -n")
+
+
+def pytest_addhooks(pluginmanager) -> None:
+    from frontierbench import hookspec
+
+    pluginmanager.add_hookspecs(hookspec)
+
+
+def add_frontier_options(group) -> None:
+    """The options shared with `frontierbench run`."""
+    group.addoption("--frontier-out", default=None, metavar="DIR",
+                    help="where run records are written (default .frontierbench/runs, ini frontier_out)")
+    group.addoption("--frontier-quick", action="store_true", default=False,
+                    help="the quick profile: fewer rounds and smaller training budgets")
+    group.addoption("--frontier-country", default=None, metavar="ISO3",
+                    help="pin the grid's carbon intensity to a country's mix from codecarbon's offline "
+                         "tables, e.g. FRA (env FRONTIERBENCH_COUNTRY, ini frontier_country)")
+    group.addoption("--frontier-carbon-intensity", default=None, metavar="G_PER_KWH",
+                    help="pin the carbon intensity in gCO2e/kWh (env FRONTIERBENCH_CARBON_INTENSITY)")
+    group.addoption("--frontier-seed", type=int, default=0, help="the seed set before every case")
+    group.addoption("--frontier-boards", default=None, metavar="DIR",
+                    help="board definitions, to record their versions (default: leaderboards/)")
+    group.addoption("--frontier-no-record", action="store_true", default=False,
+                    help="measure and report, but write no run record")
+
+
+def pytest_addoption(parser) -> None:
+    add_frontier_options(parser.getgroup("frontierbench", "efficiency benchmarks"))
+    parser.addini("frontier_out", "where run records are written", default=None)
+    parser.addini("frontier_country", "ISO 3166-1 alpha-3 country for the carbon intensity", default=None)
+    parser.addini("frontier_carbon_intensity", "carbon intensity in gCO2e/kWh", default=None)
+
+
+def is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "frontier(board=None, entry=None, family=None): a metered efficiency benchmark case")
+    root = Path(str(config.rootpath))
+    out = config.getoption("frontier_out") or config.getini("frontier_out") or ".frontierbench/runs"
+    boards = config.getoption("frontier_boards")
+    carbon = carbon_config_from(config.getoption("frontier_country") or config.getini("frontier_country"),
+                                config.getoption("frontier_carbon_intensity")
+                                or config.getini("frontier_carbon_intensity"))
+    config._frontiersession = FrontierSession(
+        config, out_dir=root / out, quick=config.getoption("frontier_quick"),
+        seed=config.getoption("frontier_seed"), carbon=carbon,
+        boards_dir=Path(boards) if boards else root / "leaderboards",
+        write=not is_xdist_worker(config) and not config.getoption("frontier_no_record"))
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def _reseed(seed: int) -> None:
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _new_case(item) -> CaseResult:
+    marker = item.get_closest_marker("frontier")
+    options = dict(marker.kwargs) if marker else {}
+    callspec = getattr(item, "callspec", None)
+    params = {k: _json_safe(v) for k, v in (callspec.params.items() if callspec else [])}
+    return CaseResult(nodeid=item.nodeid, entry=str(options.get("entry") or item.name),
+                      board=options.get("board"), family=options.get("family"), params=params)
+
+
+class _EnergyMeters:
+    """One energy meter per device, discovered once per session."""
+
+    def __init__(self, config):
+        self.config = config
+        self.meters: dict[str, EnergyMeter] = {}
+
+    def __call__(self, device: str) -> EnergyMeter:
+        if device not in self.meters:
+            counter = self.config.hook.pytest_frontier_energy_counter(config=self.config, device=device)
+            self.meters[device] = EnergyMeter(counter or choose_counter(device), estimate=True)
+        return self.meters[device]
+
+
+@pytest.fixture
+def frontier(request, benchmark) -> FrontierFixture:
+    """Meter a workload and record quality: see `FrontierFixture`."""
+    config = request.config
+    session: FrontierSession = config._frontiersession
+    case = _new_case(request.node)
+    request.node._frontier_case = case
+    if is_xdist_worker(config):
+        pytest.skip(XDIST_MESSAGE)
+    session.running[case.nodeid] = case
+    _reseed(session.seed)
+    if not hasattr(config, "_frontier_energy_meters"):
+        config._frontier_energy_meters = _EnergyMeters(config)
+    return FrontierFixture(case, benchmark, quick=session.quick,
+                           energy_meter_for=config._frontier_energy_meters,
+                           progress=lambda message: _progress(config, message))
+
+
+def _progress(config, message: str) -> None:
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(f"  frontier: {message}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if "frontier" not in getattr(item, "fixturenames", ()):
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        case = getattr(item, "_frontier_case", None) or _new_case(item)
+        if report.passed:
+            status, error = "passed", None
+        elif report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            status, error = "skipped", reason.removeprefix("Skipped: ")
+        else:
+            status = "failed" if report.when == "call" else "error"
+            error = call.excinfo.exconly()[:2000] if call.excinfo else report.longreprtext[-2000:]
+        report.user_properties.append((PROPERTY, case.to_case_dict(status, report.duration, error)))
+
+
+def pytest_runtest_logreport(report) -> None:
+    for name, value in report.user_properties:
+        if name == PROPERTY:
+            session = _session_of(report)
+            if session is not None:
+                session.add_case(value)
+
+
+_CONFIG: list = []  # the running config, so report hooks (which get no config) reach the session
+
+
+def pytest_sessionstart(session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def _session_of(report) -> FrontierSession | None:
+    return getattr(_CONFIG[0], "_frontiersession", None) if _CONFIG else None
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    config = session.config
+    frontier_session: FrontierSession = getattr(config, "_frontiersession", None)
+    if frontier_session is None or is_xdist_worker(config):
+        return
+    if not frontier_session.cases and not frontier_session.running:
+        return  # no metered case ran: nothing to record
+    frontier_session.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    frontier_session = getattr(terminalreporter.config, "_frontiersession", None)
+    if frontier_session is None or frontier_session.record is None:
+        return
+    from frontierbench.summary import render_summary
+
+    terminalreporter.write(render_summary(frontier_session.record, width=terminalreporter._tw.fullwidth,
+                                          color=terminalreporter.hasmarkup))
+    if frontier_session.record_path is not None:
+        terminalreporter.write_line(f"frontierbench: run record written to {frontier_session.record_path}")

@@ -1,0 +1,76 @@
+"""The terminal summary: one rich table row per case."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from frontierbench.records import Metric, RunRecord
+from frontierbench.stats import median_interval
+
+STANDARD = {"wall_time", "throughput", "peak_memory", "cuda_peak_memory", "energy", "carbon",
+            "training_time", "training_energy"}
+
+
+def format_seconds(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_bytes(count: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f} B"
+
+
+def format_time_cell(metric: Metric | None) -> str:
+    if metric is None or metric.value is None:
+        return "-"
+    text = format_seconds(metric.value)
+    if metric.samples and len(metric.samples) > 1:
+        low, high = median_interval(metric.samples)
+        text += f" [{format_seconds(low)}, {format_seconds(high)}]"
+    return text
+
+
+def format_energy_cell(metric: Metric | None) -> str:
+    if metric is None:
+        return "-"
+    method = metric.provenance.method
+    if metric.value is None:
+        return method
+    return f"{metric.value:.3g} J ({method})"
+
+
+def format_quality_cell(metrics: dict[str, Metric]) -> str:
+    parts = []
+    for name in sorted(metrics):
+        metric = metrics[name]
+        if name in STANDARD or metric.value is None:
+            continue
+        parts.append(f"{name}={metric.value:.4g}")
+    return ", ".join(parts)
+
+
+def render_summary(record: RunRecord, *, width: int = 120, color: bool = False) -> str:
+    table = Table(title=f"frontierbench · {record.environment.hardware_class} · {record.status}",
+                  title_justify="left", expand=False)
+    for column in ("entry", "board", "device", "outcome", "wall time (median [95% CI])", "peak mem",
+                   "energy / call", "quality"):
+        table.add_column(column, overflow="fold")
+    for case in record.cases:
+        memory = case.metrics.get("cuda_peak_memory") or case.metrics.get("peak_memory")
+        outcome = case.outcome if not case.error or case.outcome == "passed" else f"{case.outcome}: {case.error[:60]}"
+        table.add_row(case.entry, case.board or "-", case.device, outcome,
+                      format_time_cell(case.metrics.get("wall_time")),
+                      format_bytes(memory.value) if memory and memory.value is not None else "-",
+                      format_energy_cell(case.metrics.get("energy")), format_quality_cell(case.metrics))
+    buffer = io.StringIO()
+    Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,
+            highlight=False).print(table)
+    return "\n" + buffer.getvalue()
