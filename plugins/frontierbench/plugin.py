@@ -46,6 +46,8 @@ def add_frontier_options(group) -> None:
                     help="board definitions, to record their versions (default: leaderboards/)")
     group.addoption("--frontier-no-record", action="store_true", default=False,
                     help="measure and report, but write no run record")
+    group.addoption("--frontier-summary-rows", type=int, default=100, metavar="N",
+                    help="rows of the terminal summary (default 100; 0 shows every case)")
 
 
 def pytest_addoption(parser) -> None:
@@ -194,6 +196,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     from frontierbench.summary import render_summary
 
     terminalreporter.write(render_summary(frontier_session.record, width=terminalreporter._tw.fullwidth,
-                                          color=terminalreporter.hasmarkup))
+                                          color=terminalreporter.hasmarkup,
+                                          max_rows=terminalreporter.config.getoption("frontier_summary_rows")))
     if frontier_session.record_path is not None:
         terminalreporter.write_line(f"frontierbench: run record written to {frontier_session.record_path}")

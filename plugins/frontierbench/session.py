@@ -96,7 +96,8 @@ class FrontierSession:
         gpu_name = case.pop("gpu_name", None)
         case["hardware_class"] = gpu_hardware_class(gpu_name) if gpu_name else environment["hardware_class"]
         if window is not None:
-            joules = window.per_call_joules()
+            wall_time = case["metrics"].get("wall_time", {}).get("value")
+            joules = None if wall_time is None else window.per_call_joules(wall_time)
             case["metrics"]["energy"] = {"value": joules, "unit": "J", "higher_is_better": False,
                                          "samples": None, "provenance": window.provenance()}
             if joules is None or self.intensity is None:

@@ -108,14 +108,25 @@ class EnergyWindow:
     joules: float | None = None  # set for counters; for estimates, by EnergyEstimator
     details: dict[str, Any] = field(default_factory=dict)
 
-    def per_call_joules(self) -> float | None:
-        if self.joules is None or self.calls <= 0:
+    def mean_power_w(self) -> float | None:
+        if self.joules is None or self.seconds <= 0:
             return None
-        return self.joules / self.calls
+        return self.joules / self.seconds
+
+    def per_call_joules(self, call_seconds: float) -> float | None:
+        """Mean power over the window x the time of one call.
+
+        Dividing the window's energy by the number of calls would also charge each call with the
+        harness's own time between rounds, which dominates for very short calls.
+        """
+        power = self.mean_power_w()
+        return None if power is None else power * call_seconds
 
     def provenance(self) -> dict[str, Any]:
+        power = self.mean_power_w()
         return {"method": self.method, "covers": self.covers, "window_s": round(self.seconds, 6),
-                "calls": self.calls, **self.details}
+                "calls": self.calls, "mean_power_w": None if power is None else round(power, 4),
+                "formula": "mean window power x median wall_time", **self.details}
 
 
 class EnergyMeter:
