@@ -23,7 +23,14 @@ class EntryReliability(BaseModel):
     p_topk: float
     intervals: dict[str, tuple[float, float]] = Field(default_factory=dict)
     sole_dominator: str | None = None
+    # entries whose order with this one on the primary is not resolved: neither is strictly
+    # better in >= 97.5% of the joint A+B draws
     tied_with: list[str] = Field(default_factory=list)
+    on_front: bool = False  # at the point estimate
+    in_delta_front: bool = False
+    dominated_by: list[str] = Field(default_factory=list)  # at the point estimate
+    values: dict[str, float | None] = Field(default_factory=dict)  # point estimates used
+    p_front_by_family: dict[str, float] = Field(default_factory=dict)  # A alone, B alone
 
 
 class FamilyReport(BaseModel):
@@ -39,6 +46,8 @@ class FamilyReport(BaseModel):
     dior_front: float | None = None  # 2.5th percentile of Jaccard(front, front_draw)
     dior_rank: float | None = None  # 2.5th percentile of Kendall tau
     dior_leader: float | None = None  # Wilson lower bound of P(same top-1)
+    leader_agreement: float | None = None  # the raw share of draws with the same top-1
+    exact: bool = False  # D and E enumerate every alternative: dior_leader is the exact share
 
 
 class BudgetPoint(BaseModel):
@@ -50,6 +59,7 @@ class BudgetPoint(BaseModel):
     dior_front: float | None = None
     dior_rank: float | None = None
     dior_leader: float | None = None
+    draws: int = 0
 
 
 class NeedsMore(BaseModel):
@@ -77,3 +87,11 @@ class ReliabilityReport(BaseModel):
     smallest_reliable_fraction: float | None = None
     needs_more: list[NeedsMore] = Field(default_factory=list)
     reliable: bool = False  # every applicable DIoR >= min_dior
+    primary: str | None = None
+    leaders: list[str] = Field(default_factory=list)  # every rank-1 entry (several on an exact tie)
+    front: list[str] = Field(default_factory=list)  # at the point estimate
+    headline_families: str = "AB"  # which families the joint per-entry draws resampled
+    hypervolume: float | None = None  # against the board's fixed reference point
+    hypervolume_interval: tuple[float, float] | None = None  # 95%, over up to 200 joint draws
+    subtask_names: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
