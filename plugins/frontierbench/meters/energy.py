@@ -72,6 +72,7 @@ class NvmlCounter:
 
     method = "nvml"
     min_window_s = 0.5  # the counter moves about every 100 ms (Zeus); keep >= 5 updates
+    tick_aligned = True  # start and end windows on counter updates, so no partial step is lost
 
     def __init__(self, nvml: Any, index: int):
         self.nvml = nvml
@@ -138,6 +139,14 @@ class EnergyMeter:
 
     def start(self) -> tuple[float, float, float | None]:
         reading = self.counter.read_joules() if self.counter else None
+        if reading is not None and getattr(self.counter, "tick_aligned", False):
+            # Wait (idle, before the window) for the counter to move: the window then opens on
+            # an update instead of somewhere inside a 100 ms step.
+            deadline = time.perf_counter() + 4 * self.counter.min_window_s
+            first = reading
+            while reading == first and time.perf_counter() < deadline:
+                time.sleep(0.0005)
+                reading = self.counter.read_joules()
         return time.perf_counter(), time.process_time(), reading
 
     def stop(self, started: tuple[float, float, float | None], calls: int,
@@ -150,6 +159,14 @@ class EnergyMeter:
                 repeat()
                 calls += 1
         joules1 = self.counter.read_joules() if self.counter else None
+        if self.counter is not None and repeat is not None and getattr(self.counter, "tick_aligned", False):
+            # Keep the workload running until the counter moves, so the window closes on an update.
+            deadline = time.perf_counter() + 4 * self.counter.min_window_s
+            last = joules1
+            while joules1 == last and time.perf_counter() < deadline:
+                repeat()
+                calls += 1
+                joules1 = self.counter.read_joules()
         seconds = time.perf_counter() - t0
         cpu_seconds = time.process_time() - cpu0
         if self.counter is not None:
