@@ -97,7 +97,8 @@ def _new_case(item) -> CaseResult:
     callspec = getattr(item, "callspec", None)
     params = {k: _json_safe(v) for k, v in (callspec.params.items() if callspec else [])}
     return CaseResult(nodeid=item.nodeid, entry=str(options.get("entry") or item.name),
-                      board=options.get("board"), family=options.get("family"), params=params)
+                      board=options.get("board"), family=options.get("family"), params=params,
+                      device=str(params["device"]) if isinstance(params.get("device"), str) else "cpu")
 
 
 class _EnergyMeters:
@@ -115,7 +116,7 @@ class _EnergyMeters:
 
 
 @pytest.fixture
-def frontier(request, benchmark) -> FrontierFixture:
+def frontier(request) -> FrontierFixture:
     """Meter a workload and record quality: see `FrontierFixture`."""
     config = request.config
     session: FrontierSession = config._frontiersession
@@ -127,7 +128,9 @@ def frontier(request, benchmark) -> FrontierFixture:
     _reseed(session.seed)
     if not hasattr(config, "_frontier_energy_meters"):
         config._frontier_energy_meters = _EnergyMeters(config)
-    return FrontierFixture(case, benchmark, quick=session.quick,
+    # pytest-benchmark's fixture is set up only when the case measures: a case that skips first
+    # (no CUDA, say) then costs nothing and leaves no "fixture was not used" warning.
+    return FrontierFixture(case, lambda: request.getfixturevalue("benchmark"), quick=session.quick,
                            energy_meter_for=config._frontier_energy_meters,
                            progress=lambda message: _progress(config, message))
 

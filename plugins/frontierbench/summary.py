@@ -48,13 +48,22 @@ def format_energy_cell(metric: Metric | None) -> str:
 
 
 def format_quality_cell(metrics: dict[str, Metric]) -> str:
+    """The figures the case reported through frontier.quality()."""
     parts = []
     for name in sorted(metrics):
         metric = metrics[name]
-        if name in STANDARD or metric.value is None:
+        if name in STANDARD or metric.value is None or metric.provenance.model_extra.get("kind") != "quality":
             continue
         parts.append(f"{name}={metric.value:.4g}")
     return ", ".join(parts)
+
+
+def skipped_lines(cases) -> list[str]:
+    """Skipped cases, one line per reason: a row each would bury the measured ones."""
+    reasons: dict[str, int] = {}
+    for case in cases:
+        reasons[case.error or "no reason given"] = reasons.get(case.error or "no reason given", 0) + 1
+    return [f"skipped {count} case{'s' if count > 1 else ''}: {reason}" for reason, count in reasons.items()]
 
 
 def render_summary(record: RunRecord, *, width: int = 120, color: bool = False, max_rows: int = 100) -> str:
@@ -65,7 +74,8 @@ def render_summary(record: RunRecord, *, width: int = 120, color: bool = False, 
     for column in ("entry", "board", "device", "outcome", "wall time (median [95% CI])", "peak mem",
                    "energy / call", "quality"):
         table.add_column(column, overflow="fold")
-    shown = record.cases if max_rows <= 0 else record.cases[:max_rows]
+    ran = [case for case in record.cases if case.outcome != "skipped"]
+    shown = ran if max_rows <= 0 else ran[:max_rows]
     for case in shown:
         memory = case.metrics.get("cuda_peak_memory") or case.metrics.get("peak_memory")
         outcome = case.outcome if not case.error or case.outcome == "passed" else f"{case.outcome}: {case.error[:60]}"
@@ -76,7 +86,9 @@ def render_summary(record: RunRecord, *, width: int = 120, color: bool = False, 
     buffer = io.StringIO()
     Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,
             highlight=False).print(table)
-    hidden = len(record.cases) - len(shown)
+    for line in skipped_lines([case for case in record.cases if case.outcome == "skipped"]):
+        buffer.write(line + "\n")
+    hidden = len(ran) - len(shown)
     if hidden:
         buffer.write(f"... and {hidden} more cases, all in the run record (--frontier-summary-rows=0 shows all)\n")
     return "\n" + buffer.getvalue()
