@@ -25,6 +25,18 @@ def check_slug(name: str, what: str = "board name") -> str:
     return name
 
 
+class Comparison(BaseModel):
+    """A trade-off the board sets out to show: candidate against baseline on some metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    baseline: str
+    candidate: str
+    metrics: list[str]
+    claim: str = ""  # what the literature reports, quoted next to what we measured
+
+
 class BoardDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,6 +50,7 @@ class BoardDefinition(BaseModel):
     top_k: int = 3
     # Inference counts at which full-cycle energy (training + N inferences) is reported.
     usage_intensities: list[int] = Field(default_factory=lambda: [1_000, 1_000_000])
+    comparisons: list[Comparison] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod

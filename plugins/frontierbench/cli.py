@@ -20,6 +20,7 @@ COMMANDS = {
     "check": ("frontierbench.check", "report the reliability of every leaderboard decision; gate on --min-dior"),
     "compare": ("frontierbench.compare", "detect regressions between two runs or two leaderboards"),
     "site": ("frontierbench.sitegen", "render leaderboards as a static site"),
+    "report": ("frontierbench.tradeoffs", "the trade-offs each board declares, as measured (markdown)"),
     "schema": ("frontierbench.schema_command", "print the JSON Schema of a file format"),
 }
 

@@ -52,6 +52,8 @@ def main(args: argparse.Namespace) -> int:
         return status
     boards = sorted(str(p) for p in leaderboards.glob("*/leaderboard.json"))
     check_status = cli.main(["check", *boards])
+    report = Path("docs/tradeoffs.md") if args.publish else work / "tradeoffs.md"
+    cli.main(["report", *boards, "--boards", args.boards, "-o", str(report)])
     status = cli.main(["site", *boards, "-o", args.site])
     if status:
         return status
