@@ -8,12 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
-if [ -z "${SKIP_APT:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+# Debian packages: chromium for the browser tests, shellcheck for actionlint's run: checks.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v shellcheck >/dev/null 2>&1 || missing="$missing shellcheck"
+if [ -z "${SKIP_APT:-}" ] && [ -n "$missing" ]; then
   if [ "$(id -u)" = "0" ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "setup: chromium is missing and this is not root; browser tests will be skipped" >&2
+    echo "setup: missing Debian packages:$missing (not root); the tests that need them will skip" >&2
   fi
 fi
 

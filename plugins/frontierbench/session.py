@@ -119,7 +119,7 @@ class FrontierSession:
         for board in sorted({c["board"] for c in cases if c.get("board")}):
             path = self.boards_dir / board / "board.toml"
             if path.is_file():
-                import tomllib
+                from frontierbench.boards import tomllib
 
                 try:
                     versions[board] = str(tomllib.loads(path.read_text())["version"])
