@@ -16,6 +16,7 @@ import numpy as np
 from frontierbench.atomic import write_text_atomic
 from frontierbench.boards import BoardDefinition, Comparison, load_boards
 from frontierbench.leaderboard import Group, Leaderboard, MetricEstimate, load_leaderboard
+from frontierbench.records import RecordError
 
 DRAWS = 2000
 
@@ -25,7 +26,7 @@ class MetricComparison:
     metric: str
     unit: str
     higher_is_better: bool
-    baseline: MetricEstimate
+    baseline: MetricEstimate | None
     candidate: MetricEstimate
     ratio: float | None  # candidate / baseline
     ratio_interval: tuple[float, float] | None
@@ -68,7 +69,11 @@ def compare_entries(group: Group, comparison: Comparison, seed: int = 0) -> list
     for metric in comparison.metrics:
         base = entries[comparison.baseline].metrics.get(metric)
         cand = entries[comparison.candidate].metrics.get(metric)
-        if base is None or cand is None or base.value is None or cand.value is None:
+        if cand is None or cand.value is None:
+            continue
+        if base is None or base.value is None:  # a figure only the candidate has (acceptance rate)
+            rows.append(MetricComparison(metric, cand.unit, cand.higher_is_better, None, cand,
+                                         None, None, None, None))
             continue
         ratio = cand.value / base.value if base.value else None
         rows.append(MetricComparison(metric, base.unit, base.higher_is_better, base, cand, ratio,
@@ -81,7 +86,9 @@ def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
-def _estimate(estimate: MetricEstimate) -> str:
+def _estimate(estimate: MetricEstimate | None) -> str:
+    if estimate is None:
+        return "–"
     text = _number(estimate.value)
     if estimate.low is not None and estimate.high is not None and estimate.interval != "none":
         text += f" [{_number(estimate.low)}, {_number(estimate.high)}]"
@@ -89,6 +96,8 @@ def _estimate(estimate: MetricEstimate) -> str:
 
 
 def _change(row: MetricComparison) -> str:
+    if row.baseline is None:
+        return "candidate only"
     if row.difference_interval is not None or (row.ratio is None and row.difference is not None):
         text = f"{row.difference:+.4g}"
         if row.difference_interval:
@@ -100,8 +109,11 @@ def _change(row: MetricComparison) -> str:
     if row.ratio_interval:
         text += f" [{row.ratio_interval[0]:.3g}, {row.ratio_interval[1]:.3g}]"
     if not row.higher_is_better and row.ratio > 0:
-        text += f" (speed-up ×{1 / row.ratio:.3g})" if row.metric in ("wall_time", "time_per_token", "ttft") \
-            else f" (×{1 / row.ratio:.3g} less)"
+        timed = row.metric in ("wall_time", "time_per_token", "ttft")
+        if row.ratio <= 1:
+            text += f" ({1 / row.ratio:.3g}× faster)" if timed else f" ({1 / row.ratio:.3g}× less)"
+        else:
+            text += f" ({row.ratio:.3g}× slower)" if timed else f" ({row.ratio:.3g}× more)"
     return text
 
 
@@ -118,7 +130,7 @@ def render_board(leaderboard: Leaderboard, board: BoardDefinition) -> str:
                 lines += [f"The literature: {comparison.claim}", ""]
             result = compare_entries(group, comparison)
             if isinstance(result, str):
-                lines += [f"Not measured: {result}.", ""]
+                lines += [f"*Not compared: {result}.*", ""]
                 continue
             lines += ["| metric | baseline | candidate | change (95% interval) |", "|---|---|---|---|"]
             for row in result:
@@ -152,6 +164,8 @@ def main(args: argparse.Namespace) -> int:
         path = Path(given)
         paths += sorted(path.glob("*/leaderboard.json")) + sorted(path.glob("leaderboard.json")) \
             if path.is_dir() else [path]
+    if not paths:
+        raise RecordError(f"no leaderboard.json found in {', '.join(args.leaderboards)}")
     report = render_report([load_leaderboard(p) for p in paths], load_boards(args.boards))
     if args.output:
         write_text_atomic(Path(args.output), report)
