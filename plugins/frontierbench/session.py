@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontierbench import __version__
+from frontierbench.atomic import write_json_atomic
+from frontierbench.meters.carbon import CarbonConfig, EnergyEstimator, GridIntensity, LookupCache, resolve_intensity
 from frontierbench.environment import collect_environment, cpu_model, gpu_hardware_class, logical_cpus
-from frontierbench.meters.carbon import CarbonConfig, EnergyEstimator, GridIntensity, resolve_intensity
 from frontierbench.meters.energy import EnergyWindow
-from frontierbench.records import RunRecord, parse_run, save_run
+
+if TYPE_CHECKING:  # pydantic models load only when a record is built: plain pytest runs skip them
+    from frontierbench.records import RunRecord
 
 
 def utc_now() -> str:
@@ -45,6 +48,8 @@ class FrontierSession:
 
     # -- the end of the session -----------------------------------------------------------
     def finish(self, interrupted: bool) -> RunRecord:
+        from frontierbench.records import RecordError, parse_run, save_run
+
         for nodeid, case in self.running.items():  # a case cut off by Ctrl-C is kept, as failed
             self.cases[nodeid] = case.to_case_dict(
                 "failed", None, "interrupted (KeyboardInterrupt) before the case finished")
@@ -66,7 +71,13 @@ class FrontierSession:
                        "invocation": list(self.config.invocation_params.args)},
         }
         self.config.hook.pytest_frontier_record(config=self.config, record=record)
-        self.record = parse_run(record, source=f"run {self.run_id}")
+        try:
+            self.record = parse_run(record, source=f"run {self.run_id}")
+        except RecordError:
+            # Keep what was measured (e.g. a hook broke the record) beside the error, never lose it.
+            if self.write:
+                write_json_atomic(self.out_dir / f"{self.run_id}.invalid.json", record)
+            raise
         if self.write:
             self.record_path = save_run(self.record, self.out_dir / f"{self.run_id}.json")
         return self.record
@@ -79,12 +90,13 @@ class FrontierSession:
         windows = [case["_window"] for case in self.cases.values() if "_window" in case]
         if not windows:
             return None
+        cache = LookupCache(Path(str(self.config.rootpath)) / ".frontierbench" / "codecarbon-cache.json")
         if any(window.method == "estimated" for window in windows):
-            estimator = EnergyEstimator(cpu_model(), logical_cpus())
+            estimator = EnergyEstimator(cpu_model(), logical_cpus(), cache)
             for window in windows:
                 estimator.complete(window)
         try:
-            self.intensity = resolve_intensity(self.carbon)
+            self.intensity = resolve_intensity(self.carbon, cache)
         except Exception as exc:  # a broken carbon table must not cost the run its record
             self.intensity = None
             self.intensity_error = f"{type(exc).__name__}: {exc}"

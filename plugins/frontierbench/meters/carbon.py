@@ -7,11 +7,14 @@ of a second, so it happens once, at the end of the session, not per case.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
 
 from frontierbench.meters.energy import EnergyWindow
 
@@ -20,6 +23,44 @@ JOULES_PER_KWH = 3.6e6
 
 def _quiet_codecarbon() -> None:
     logging.getLogger("codecarbon").setLevel(logging.CRITICAL)
+
+
+def codecarbon_version() -> str:
+    try:
+        return metadata.version("codecarbon")
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+class LookupCache:
+    """codecarbon's answers (a grid intensity, a CPU's TDP) kept on disk between sessions.
+
+    Importing codecarbon and reading its tables costs about half a second per session; its
+    answers depend only on the key (codecarbon's version and the question), so they are reused.
+    """
+
+    def __init__(self, path: Path | None):
+        self.path = path
+
+    def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        if self.path is None:
+            return compute()
+        name = json.dumps({**key, "codecarbon": codecarbon_version()}, sort_keys=True)
+        try:
+            entries = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            entries = {}
+        if name in entries:
+            return entries[name]
+        value = compute()
+        entries[name] = value
+        try:
+            from frontierbench.atomic import write_json_atomic
+
+            write_json_atomic(self.path, entries)
+        except OSError:
+            pass  # a read-only checkout still measures; it just asks codecarbon again next time
+        return value
 
 
 @dataclass
@@ -40,17 +81,28 @@ class GridIntensity:
         return joules / JOULES_PER_KWH * self.g_per_kwh
 
 
-def resolve_intensity(config: CarbonConfig) -> GridIntensity:
+def resolve_intensity(config: CarbonConfig, cache: LookupCache | None = None) -> GridIntensity:
     """The pinned grid intensity, from an explicit value or codecarbon's offline country mix."""
+    found = (cache or LookupCache(None)).get({"question": "grid intensity", **config.describe()},
+                                              lambda: _ask_codecarbon_intensity(config))
+    return GridIntensity(found["g_per_kwh"], found["provenance"])
+
+
+def _ask_codecarbon_intensity(config: CarbonConfig) -> dict[str, Any]:
+    found = _codecarbon_intensity(config)
+    return {"g_per_kwh": found.g_per_kwh, "provenance": found.provenance}
+
+
+def _codecarbon_intensity(config: CarbonConfig) -> GridIntensity:
+    if config.intensity_g_per_kwh is not None:
+        return GridIntensity(config.intensity_g_per_kwh, {
+            "method": "pinned-intensity", "intensity_g_per_kwh": config.intensity_g_per_kwh})
     import codecarbon
     from codecarbon import OfflineEmissionsTracker
     from codecarbon.core.units import Energy
 
     _quiet_codecarbon()
     version = getattr(codecarbon, "__version__", "unknown")
-    if config.intensity_g_per_kwh is not None:
-        return GridIntensity(config.intensity_g_per_kwh, {
-            "method": "pinned-intensity", "intensity_g_per_kwh": config.intensity_g_per_kwh})
     if config.country:
         tracker = OfflineEmissionsTracker(country_iso_code=config.country, output_methods=[],
                                           save_to_file=False, log_level="critical")
@@ -71,12 +123,17 @@ def resolve_intensity(config: CarbonConfig) -> GridIntensity:
 class EnergyEstimator:
     """codecarbon's power model for machines without counters: CPU TDP x load, plus RAM power."""
 
-    def __init__(self, cpu_model: str, logical_cpus: int):
+    def __init__(self, cpu_model: str, logical_cpus: int, cache: LookupCache | None = None):
         self.cpu_model = cpu_model
         self.logical_cpus = max(1, logical_cpus)
+        self.cache = cache or LookupCache(None)
 
     @cached_property
     def inputs(self) -> dict[str, Any]:
+        return self.cache.get({"question": "power model", "cpu": self.cpu_model, "cpus": self.logical_cpus},
+                              self._ask_codecarbon)
+
+    def _ask_codecarbon(self) -> dict[str, Any]:
         _quiet_codecarbon()
         from codecarbon.core.cpu import DEFAULT_POWER_PER_CORE, TDP
         from codecarbon.external.ram import RAM
@@ -95,14 +152,22 @@ class EnergyEstimator:
         """Fill in `window.joules` for an estimated window, from its wall and CPU seconds."""
         if window.method != "estimated" or window.seconds <= 0:
             return
-        from codecarbon.external.hardware import CPU
-
         inputs = self.inputs
         load_percent = min(100.0, 100.0 * window.cpu_seconds / (window.seconds * self.logical_cpus))
-        cpu_w = CPU._calculate_power_from_cpu_load(inputs["cpu_tdp_w"], load_percent, self.cpu_model)
+        cpu_w = cpu_power_from_load(inputs["cpu_tdp_w"], load_percent, self.cpu_model)
         window.joules = (cpu_w + inputs["ram_w"]) * window.seconds
         window.details.update({"cpu_load_percent": round(load_percent, 2), "cpu_w": round(cpu_w, 3),
                                **inputs})
+
+
+def cpu_power_from_load(tdp_w: float, load_percent: float, cpu_model: str) -> float:
+    """codecarbon's load model (CPU._calculate_power_from_cpu_load): TDP x load, at least 10% of
+    TDP. Restated here for speed; tests check it against codecarbon's own function."""
+    if "AMD Ryzen Threadripper" in cpu_model:
+        from codecarbon.external.hardware import CPU
+
+        return CPU._calculate_power_from_cpu_load(tdp_w, load_percent, cpu_model)
+    return max(tdp_w * (load_percent / 100.0), tdp_w * 0.1)
 
 
 def carbon_config_from(country: str | None, intensity: str | float | None) -> CarbonConfig:
