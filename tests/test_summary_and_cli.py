@@ -96,7 +96,7 @@ def test_the_summary_renders_a_record_from_disk():
             },
         }],
     })
-    text = render_summary(record)
+    text = render_summary(record.to_json_dict())  # the summary reads the record as written
     assert "cuda-nvidia-h100-80gb-hbm3 · interrupted" in text
     entry, board, device, outcome, wall_time, memory, energy, quality = summary_rows(text.splitlines())["int8"]
     assert (board, device, outcome) == ("digits", "cuda:0", "passed")

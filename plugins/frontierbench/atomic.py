@@ -32,8 +32,10 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 
 def dumps_canonical(data: Any) -> str:
-    """Sorted keys and a trailing newline: the same data always gives the same bytes."""
-    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    """Sorted keys, compact separators and a trailing newline: the same data always gives the same
+    bytes. Compact, because indentation forces json's pure-Python encoder (3x slower on records
+    with many samples); `python -m json.tool FILE` shows one indented."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

@@ -103,9 +103,9 @@ class FrontierFixture:
             lowest = min([v for v in [number, *(sample_list or [])] if v is not None], default=0.0)
             if lowest < 0:
                 raise MetricError(f"{case}: metric {name!r}: a cost cannot be negative, got {lowest!r}")
+        provenance = {"method": "reported-by-case", "covers": None, **(provenance or {})}
         self._case.metrics[name] = {"value": number, "unit": unit, "higher_is_better": bool(higher_is_better),
-                                    "samples": sample_list,
-                                    "provenance": provenance or {"method": "reported-by-case"}}
+                                    "samples": sample_list, "provenance": provenance}
 
     def quality(self, name: str, value: Any = None, *, per_item: Any = None, higher_is_better: bool = True,
                 unit: str = "") -> None:

@@ -7,6 +7,7 @@ lost silently.
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 from pathlib import Path
@@ -46,8 +47,8 @@ def add_frontier_options(group) -> None:
                     help="board definitions, to record their versions (default: leaderboards/)")
     group.addoption("--frontier-no-record", action="store_true", default=False,
                     help="measure and report, but write no run record")
-    group.addoption("--frontier-summary-rows", type=int, default=100, metavar="N",
-                    help="rows of the terminal summary (default 100; 0 shows every case)")
+    group.addoption("--frontier-summary-rows", type=int, default=50, metavar="N",
+                    help="rows of the terminal summary (default 50, failures first; 0 shows every case)")
 
 
 def pytest_addoption(parser) -> None:
@@ -78,7 +79,10 @@ def pytest_configure(config) -> None:
 
 
 def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    """A parameter as JSON can hold it: NaN, inf and objects are kept as their repr."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
         return value
     return repr(value)
 
