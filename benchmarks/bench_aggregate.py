@@ -13,7 +13,7 @@ What is timed, honestly split:
 - "load (JSON -> RunRecord)": json + pydantic validation, measured on a slice, reported per row.
 - "write": serialising the leaderboard JSON with sorted keys, atomically.
 
-    python benchmarks/bench_aggregate.py [--runs 1000] [--entries 500] [--hardware 2]
+    python benchmarks/bench_aggregate.py [--runs 1000] [--entries 1000] [--hardware 2]
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def synthetic_tidy(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--entries", type=int, default=500)
+    parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--hardware", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--items", type=int, default=20)
