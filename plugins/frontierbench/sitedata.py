@@ -323,6 +323,8 @@ def board_data(board: Leaderboard, group: Group, badges: dict[str, list[str]] | 
             low, high = metric.low, metric.high
             if (low is None or high is None) and rel is not None and m in rel.intervals:
                 low, high = rel.intervals[m]
+                if low == high:  # a figure without samples (one energy window): no interval, not [x, x]
+                    low = high = None
             values[m].append([round_sig(metric.value), round_sig(low), round_sig(high)])
     return {
         "board": board.board,
