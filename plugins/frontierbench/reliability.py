@@ -30,37 +30,40 @@ from joint A+B draws: each draw resamples the rounds *and* the items, so both so
 together, as they do when the benchmark is run again.
 
 The core (`BoardSamples`, `assess`) works on plain arrays; `assess_group` adapts a leaderboard
-group and board definition to it.
+group and board definition to it. The machinery lives beside this module:
+reliability_draws (the compiled board and its perturbed draws), reliability_decisions (fronts,
+ranks, leaders and their similarities), reliability_families (running a family and its report),
+reliability_budget (the efficient-benchmarking search and suggested counts).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.stats import norm
 
-from frontierbench.frontier import dominators, hypervolume, pareto_front_batch, to_minimization
-from frontierbench.reliability_report import (
-    BudgetPoint,
-    EntryReliability,
-    FamilyReport,
-    NeedsMore,
-    ReliabilityReport,
+from frontierbench.frontier import dominators, hypervolume, to_minimization
+from frontierbench.reliability_budget import _budget, _needs_more
+from frontierbench.reliability_decisions import _decide, _similarity, front_label
+from frontierbench.reliability_draws import _bootstrap_counts, _Compiled
+from frontierbench.reliability_families import (
+    CHUNK,
+    _family_report,
+    _FamilyResult,
+    _leave_one_entry_out,
+    _q,
+    _run_sampled,
 )
+from frontierbench.reliability_report import EntryReliability, ReliabilityReport
 
-CHUNK = 64  # draws evaluated at once; bounds memory at CHUNK x n x n booleans
-Z95 = 1.959963984540054
-FAMILY_DESCRIPTIONS = {
-    "A": "measurement: bootstrap of each entry's rounds",
-    "B": "items: paired bootstrap of the quality items",
-    "C": "benchmarks: bootstrap of the sub-tasks",
-    "D": "entries: leave one entry out (exact)",
-    "E": "sub-tasks: leave one sub-task out (exact)",
-}
+# Re-exported so that they stay importable from frontierbench.reliability.
+from frontierbench.reliability_budget import suggested_count  # noqa: F401
+from frontierbench.reliability_decisions import Z95, wilson_lower  # noqa: F401
+from frontierbench.reliability_families import FAMILY_DESCRIPTIONS  # noqa: F401
+
 # Stable stream numbers, so that a family's draws do not depend on which others run.
 _STREAM = {"A": 0, "B": 1, "C": 2, "AB": 3, "budget": 4}
 TIE_LEVEL = 0.975  # an order between two entries is resolved when one wins in >= 97.5% of draws
@@ -171,360 +174,6 @@ def mean_win_rate(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarr
     wins = (s[..., :, None, :] > s[..., None, :, :]).sum(axis=-2)
     ties = (s[..., :, None, :] == s[..., None, :, :]).sum(axis=-2) - 1  # minus itself
     return ((wins + 0.5 * ties) / (n - 1)).mean(axis=-1)
-
-
-# ---------------------------------------------------------------------------------------------
-# Small statistics helpers
-
-
-def wilson_lower(successes: float, n: int, z: float = Z95) -> float:
-    """Wilson score lower bound of a binomial proportion."""
-    if n <= 0:
-        return float("nan")
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - spread) / (1 + z * z / n))
-
-
-def front_label(p_front: float) -> str:
-    if p_front >= 0.95:
-        return "robust"
-    if p_front >= 0.5:
-        return "likely"
-    if p_front >= 0.05:
-        return "borderline"
-    return "off"
-
-
-def suggested_count(current: int, p: float, target: float = 0.95, cap: float = 16.0) -> int:
-    """How many rounds/items would settle a decision now taken with probability p.
-
-    Normal model: the decision statistic has mean mu and standard error sigma ~ 1/sqrt(n), and
-    p = Phi(mu/sigma). To reach Phi^-1(target) with the same mu, n must grow by
-    (Phi^-1(target) / |Phi^-1(p)|)^2. At least doubled; capped at `cap` x, since near p = 0.5
-    the gap is indistinguishable from zero and may be a genuine tie that no budget settles.
-    """
-    z_p = abs(norm.ppf(min(max(p, 1e-6), 1 - 1e-6)))
-    factor = cap if z_p == 0 else (norm.ppf(target) / z_p) ** 2
-    return int(math.ceil(max(1, current) * min(cap, max(2.0, factor))))
-
-
-# ---------------------------------------------------------------------------------------------
-# Decisions on stacks of boards
-
-
-@dataclass
-class _Decisions:
-    front: np.ndarray  # (c, n) bool
-    rank: np.ndarray  # (c, n) int, 1 = best, ties share the better rank
-    better: np.ndarray  # (c, n, n) bool, [.., i, j] = i strictly better than j on the primary
-
-
-def _decide(v_min: np.ndarray, primary: int, candidates: np.ndarray | None = None) -> _Decisions:
-    front = pareto_front_batch(v_min, candidates)
-    prim = v_min[..., primary]
-    better = prim[..., :, None] < prim[..., None, :]
-    return _Decisions(front, _min_rank(prim), better)
-
-
-def _min_rank(x: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, 1 = lowest, ties share the better (smaller) rank."""
-    n = x.shape[-1]
-    order = np.argsort(x, axis=-1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=-1)
-    start = np.ones(xs.shape, dtype=bool)
-    start[..., 1:] = xs[..., 1:] != xs[..., :-1]
-    pos = np.maximum.accumulate(np.where(start, np.arange(n), 0), axis=-1)
-    rank = np.empty_like(pos)
-    np.put_along_axis(rank, order, pos + 1, axis=-1)
-    return rank
-
-
-def _count(x: np.ndarray) -> np.ndarray:
-    """Per-board count of True in (c, ...) (count_nonzero per board beats it with an axis)."""
-    return np.array([np.count_nonzero(b) for b in x], dtype=np.int64)
-
-
-def _similarity(d: _Decisions, o: _Decisions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per draw: Jaccard of the fronts, Kendall tau-b of the rankings, same top-1 set.
-
-    tau-b from the "strictly better" matrices: concordant pairs are better in both, discordant
-    pairs better in one and worse in the other, and each untied pair is one True in a matrix:
-    tau_b = (concordant - discordant) / sqrt(untied_draw * untied_original).
-    """
-    c = len(d.front)
-    inter = np.count_nonzero(d.front & o.front, axis=-1)
-    union = np.count_nonzero(d.front | o.front, axis=-1)
-    jaccard = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
-    ob = o.better
-    obt = np.ascontiguousarray(np.swapaxes(ob, -1, -2))
-    concordant = _count(d.better & ob)
-    discordant = _count(d.better & obt)
-    untied = _count(d.better)
-    untied0 = _count(np.broadcast_to(ob, d.better.shape)) if len(ob) == c else \
-        np.full(c, np.count_nonzero(ob))
-    denom = np.sqrt(untied.astype(float) * untied0)
-    both_flat = (untied == 0) & (untied0 == 0)
-    tau = np.where(denom > 0, (concordant - discordant) / np.where(denom > 0, denom, 1.0),
-                   np.where(both_flat, 1.0, 0.0))
-    same_leader = np.all((d.rank == 1) == (o.rank == 1), axis=-1)
-    return jaccard, tau, same_leader
-
-
-# ---------------------------------------------------------------------------------------------
-# The compiled board: draws value stacks (c, n, k) under each perturbation
-
-
-def _bootstrap_counts(rng: np.random.Generator, c: int, m: int) -> np.ndarray:
-    idx = rng.integers(0, m, size=(c, m), dtype=np.int32) + (np.arange(c, dtype=np.int32) * m)[:, None]
-    return np.bincount(idx.ravel(), minlength=c * m).reshape(c, m).astype(np.float64)
-
-
-def _subsample_mask(rng: np.random.Generator, c: int, m: int, keep: int) -> np.ndarray:
-    if keep >= m:
-        return np.ones((c, m))
-    chosen = np.argpartition(rng.random((c, m)), keep - 1, axis=1)[:, :keep]
-    w = np.zeros((c, m))
-    np.put_along_axis(w, chosen, 1.0, axis=1)
-    return w
-
-
-class _ItemMatrix:
-    """Per-item scores (n, m); point = mean of the valid items, else the fallback value."""
-
-    def __init__(self, q: np.ndarray, fallback: np.ndarray | None):
-        q = np.asarray(q, dtype=np.float64)
-        self.valid = ~np.isnan(q)
-        self.any_missing = not self.valid.all()
-        self.q0 = np.where(self.valid, q, 0.0)
-        self.validf = self.valid.astype(np.float64)
-        self.m = q.shape[1]
-        self.empty = ~self.valid.any(axis=1)
-        self.fallback = np.full(len(q), np.nan) if fallback is None else np.asarray(fallback, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.point = self.q0.sum(1) / self.validf.sum(1)
-        self.point[self.empty] = self.fallback[self.empty]
-
-    def means(self, w: np.ndarray) -> np.ndarray:
-        """(c, n) means under item weights w (c, m)."""
-        total = w @ self.q0.T
-        count = w @ self.validf.T if self.any_missing else w.sum(1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = total / count
-        out[:, self.empty] = self.fallback[self.empty]
-        return out
-
-
-class _Rounds:
-    """Per-entry rounds, grouped by length so each group resamples as one array."""
-
-    def __init__(self, rounds: list[np.ndarray], fallback: np.ndarray | None):
-        n = len(rounds)
-        arrays = [np.asarray(r, dtype=np.float64).ravel() for r in rounds]
-        arrays = [a[~np.isnan(a)] for a in arrays]
-        self.lengths = np.array([len(a) for a in arrays])
-        fb = np.full(n, np.nan) if fallback is None else np.asarray(fallback, dtype=np.float64)
-        self.point = np.array([np.median(a) if len(a) else fb[i] for i, a in enumerate(arrays)])
-        self.groups = []
-        for r in sorted(set(self.lengths.tolist()) - {0}):
-            idx = np.flatnonzero(self.lengths == r)
-            self.groups.append((idx, np.stack([arrays[i] for i in idx])))
-
-    @property
-    def resampleable(self) -> bool:
-        return bool((self.lengths >= 2).any())
-
-    def draw(self, rng: np.random.Generator, c: int, mode) -> np.ndarray:
-        out = np.broadcast_to(self.point, (c, len(self.point))).copy()
-        for idx, x in self.groups:
-            g, r = x.shape
-            if mode == "boot":
-                pick = rng.integers(0, r, size=(c, g, r))
-            else:  # a fraction: a random subset, without replacement, of each entry's rounds
-                keep = max(1, int(round(r * mode)))
-                if keep >= r:
-                    continue
-                pick = np.argpartition(rng.random((c, g, r)), keep - 1, axis=2)[:, :, :keep]
-            out[:, idx] = np.median(x[np.arange(g)[None, :, None], pick], axis=2)
-        return out
-
-
-class _Compiled:
-    def __init__(self, s: BoardSamples):
-        self.s = s
-        self.n = len(s.entries)
-        self.metrics = [o.metric for o in s.objectives]
-        self.k = len(self.metrics)
-        self.maximize = [o.maximize for o in s.objectives]
-        self.primary = self.metrics.index(s.primary)
-        self.sources: list[tuple[str, object]] = []
-        for o in s.objectives:
-            m = o.metric
-            fb = s.point.get(m)
-            if m in s.cost_rounds:
-                self.sources.append(("rounds", _Rounds(s.cost_rounds[m], fb)))
-            elif m in s.quality_items:
-                self.sources.append(("items", _ItemMatrix(s.quality_items[m], fb)))
-            elif s.subtasks and m == s.subtask_metric:
-                self.sources.append(("subtasks", None))
-            else:
-                self.sources.append(("point", np.asarray(fb, dtype=np.float64)))
-        self.sub_names = list(s.subtasks or {})
-        self.sub = [_ItemMatrix(s.subtasks[name], None) for name in self.sub_names]
-        self.sub_maximize = (self.maximize[self.metrics.index(s.subtask_metric)]
-                             if s.subtask_metric in self.metrics else True)
-        self.sub_point = np.stack([t.point for t in self.sub], axis=-1) if self.sub else None  # (n, S)
-
-    # what can be perturbed
-    @property
-    def has_rounds(self) -> bool:
-        return any(kind == "rounds" and src.resampleable for kind, src in self.sources)
-
-    @property
-    def has_items(self) -> bool:
-        return any(kind == "items" and src.m >= 2 for kind, src in self.sources) or \
-            any(t.m >= 2 for t in self.sub)
-
-    @property
-    def n_subtasks(self) -> int:
-        return len(self.sub) if any(kind == "subtasks" for kind, _ in self.sources) else 0
-
-    def max_rounds(self) -> int:
-        return max([int(src.lengths.max()) for kind, src in self.sources if kind == "rounds"] or [0])
-
-    def max_items(self) -> int:
-        return max([src.m for kind, src in self.sources if kind == "items"] + [t.m for t in self.sub] or [0])
-
-    def aggregate_subtasks(self, per_sub: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        """(..., n, S) per-sub-task scores -> (..., n), weighting sub-tasks by `weights` (..., S)."""
-        if self.s.quality_aggregate == "mean_win_rate":
-            s = per_sub if self.sub_maximize else -per_sub
-            n = s.shape[-2]
-            if n < 2:
-                per = np.full(s.shape, 0.5)
-            else:
-                wins = (s[..., :, None, :] > s[..., None, :, :]).sum(axis=-2)
-                ties = (s[..., :, None, :] == s[..., None, :, :]).sum(axis=-2) - 1
-                per = (wins + 0.5 * ties) / (n - 1)
-        else:
-            per = per_sub
-        if weights is None:
-            return per.mean(axis=-1)
-        w = weights[..., None, :]
-        return (per * w).sum(axis=-1) / w.sum(axis=-1)
-
-    def point_values(self, keep: np.ndarray | None = None) -> np.ndarray:
-        """(n_keep, k) point estimates, scores recomputed on the kept entries only."""
-        keep = np.arange(self.n) if keep is None else keep
-        cols = []
-        for kind, src in self.sources:
-            if kind == "subtasks":
-                cols.append(self.aggregate_subtasks(self.sub_point[keep]))
-            elif kind == "point":
-                cols.append(src[keep])
-            else:
-                cols.append(src.point[keep])
-        return np.stack(cols, axis=-1)
-
-    def draw(self, rng: np.random.Generator, c: int, rounds=None, items=None,
-             sub_weights: np.ndarray | None = None) -> np.ndarray:
-        """(c, n, k) values. rounds/items: None (point), "boot", or a fraction to subsample.
-
-        Item weights are shared by every metric with the same item count (paired items);
-        each sub-task draws its own items, the same for every entry.
-        """
-        weights: dict = {}
-
-        def item_weights(key, m):
-            if key not in weights:
-                if items == "boot":
-                    weights[key] = _bootstrap_counts(rng, c, m)
-                else:
-                    weights[key] = _subsample_mask(rng, c, m, max(1, int(round(m * items))))
-            return weights[key]
-
-        out = np.empty((c, self.n, self.k))
-        for d, (kind, src) in enumerate(self.sources):
-            if kind == "point":
-                out[:, :, d] = src
-            elif kind == "rounds":
-                out[:, :, d] = src.point if rounds is None else src.draw(rng, c, rounds)
-            elif kind == "items":
-                out[:, :, d] = src.point if items is None else src.means(item_weights(("m", src.m), src.m))
-            else:
-                if items is None:
-                    per = np.broadcast_to(self.sub_point, (c,) + self.sub_point.shape)
-                else:
-                    per = np.stack([t.means(item_weights(("s", i), t.m)) for i, t in enumerate(self.sub)], axis=-1)
-                out[:, :, d] = self.aggregate_subtasks(per, sub_weights)
-        return out
-
-    def to_min(self, values: np.ndarray) -> np.ndarray:
-        return to_minimization(values, self.maximize)
-
-
-# ---------------------------------------------------------------------------------------------
-# Running a family
-
-
-@dataclass
-class _FamilyResult:
-    jaccard: np.ndarray
-    tau: np.ndarray
-    same_leader: np.ndarray
-    front: np.ndarray | None = None  # (draws, n) when collected
-    rank: np.ndarray | None = None
-    values: np.ndarray | None = None  # (draws, n, k) raw values
-    better_counts: np.ndarray | None = None  # (n, n)
-
-
-def _run_sampled(board: _Compiled, orig: _Decisions, draws: int, rng: np.random.Generator,
-                 draw_fn: Callable[[np.random.Generator, int], np.ndarray], collect: bool = False) -> _FamilyResult:
-    jac, tau, same = [], [], []
-    fronts, ranks, values = [], [], []
-    better_counts = np.zeros((board.n, board.n), dtype=np.int64) if collect else None
-    candidates = np.flatnonzero(orig.front[0])
-    for start in range(0, draws, CHUNK):
-        c = min(CHUNK, draws - start)
-        v = draw_fn(rng, c)
-        d = _decide(board.to_min(v), board.primary, candidates)
-        j, t, s = _similarity(d, orig)
-        jac.append(j), tau.append(t), same.append(s)
-        if collect:
-            fronts.append(d.front)
-            ranks.append(d.rank.astype(np.int32))
-            values.append(v)
-            better_counts += d.better.sum(axis=0)
-    res = _FamilyResult(np.concatenate(jac), np.concatenate(tau), np.concatenate(same))
-    if collect:
-        res.front, res.rank, res.values = np.concatenate(fronts), np.concatenate(ranks), np.concatenate(values)
-        res.better_counts = better_counts
-    return res
-
-
-def _family_report(family: str, res: _FamilyResult | None, *, exact: bool = False,
-                   reason: str | None = None) -> FamilyReport:
-    if res is None:
-        return FamilyReport(family=family, description=FAMILY_DESCRIPTIONS[family], applicable=False, reason=reason)
-    n = len(res.jaccard)
-    agree = float(res.same_leader.mean())
-    return FamilyReport(
-        family=family,
-        description=FAMILY_DESCRIPTIONS[family],
-        applicable=True,
-        draws=n,
-        dior_front=_q(np.percentile(res.jaccard, 2.5)),
-        dior_rank=_q(np.percentile(res.tau, 2.5)),
-        dior_leader=_q(agree if exact else wilson_lower(float(res.same_leader.sum()), n)),
-        leader_agreement=_q(agree),
-        exact=exact,
-    )
-
-
-def _q(x: float) -> float:
-    """Round reported numbers so that reruns are byte-identical across BLAS summation orders."""
-    return float(round(float(x), 10))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -695,86 +344,6 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
 
     report.reliable = not failing_decisions(report, min_dior)
     return report
-
-
-def _leave_one_entry_out(board: _Compiled, v0: np.ndarray) -> _FamilyResult:
-    """Family D, exact: for each entry, the decisions on the others with scores recomputed
-    without it, against the decisions that the original scores give for those same entries."""
-    n = board.n
-    keeps = [np.delete(np.arange(n), e) for e in range(n)]
-    recomputed = np.stack([board.point_values(keep) for keep in keeps])  # (n, n-1, k)
-    restricted = np.stack([v0[keep] for keep in keeps])
-    d = _decide(board.to_min(recomputed), board.primary)
-    o = _decide(board.to_min(restricted), board.primary)
-    res = _FamilyResult(*_similarity(d, o))
-    # The leader flips when, without entry e (not the leader itself), the top-1 is another entry.
-    full = _decide(board.to_min(v0)[None], board.primary)
-    leaders = set(np.flatnonzero(full.rank[0] == 1).tolist())
-    flipped = []
-    for e in range(n):
-        if e in leaders:
-            continue
-        top = {int(keeps[e][j]) for j in np.flatnonzero(d.rank[e] == 1)}
-        if top != leaders:
-            flipped.append(board.s.entries[e])
-    res.flipped_by = flipped
-    return res
-
-
-def _budget(board: _Compiled, orig: _Decisions, report: ReliabilityReport, rng: np.random.Generator,
-            draws: int, min_dior: float, *, use_rounds: bool, use_items: bool) -> None:
-    """Subsample rounds and items together at 1/2, 1/4, ... of what was measured (without
-    replacement: a cheaper run of the same benchmark) and compare its decisions with the full
-    data's. Stops at the first fraction that falls below min_dior, or when nothing shrinks."""
-    r_max, m_max = board.max_rounds(), board.max_items()
-    smallest = None
-    previous = (r_max, m_max)
-    fraction = 1.0
-    while True:
-        fraction /= 2
-        rounds = max(1, int(round(r_max * fraction))) if use_rounds else None
-        items = max(1, int(round(m_max * fraction))) if use_items else None
-        if (rounds or r_max, items or m_max) == previous:
-            break
-        previous = (rounds or r_max, items or m_max)
-        res = _run_sampled(board, orig, draws, rng, lambda g, c, f=fraction: board.draw(
-            g, c, rounds=f if use_rounds else None, items=f if use_items else None))
-        fam = _family_report("A", res)
-        point = BudgetPoint(fraction=fraction, rounds=rounds, items=items, dior_front=fam.dior_front,
-                            dior_rank=fam.dior_rank, dior_leader=fam.dior_leader, draws=draws)
-        report.budget.append(point)
-        ok = all(x is not None and x >= min_dior for x in (point.dior_front, point.dior_rank, point.dior_leader))
-        if not ok:
-            break
-        smallest = fraction
-    report.smallest_reliable_fraction = smallest
-
-
-def _needs_more(board: _Compiled, report: ReliabilityReport, results: dict, *, use_rounds: bool,
-                use_items: bool) -> None:
-    """Entries whose front status is uncertain (0.05 < p_front < 0.95), with a suggested count
-    (see `suggested_count`). Rounds are suggested when the measurement noise alone (family A)
-    leaves the status uncertain, items when the item noise alone (B) does, both when only the
-    two together do."""
-    m_max = board.max_items()
-    for i, name in enumerate(board.s.entries):
-        e = report.entries[name]
-        if not 0.05 < e.p_front < 0.95:
-            continue
-        p_a = e.p_front_by_family.get("A")
-        p_b = e.p_front_by_family.get("B")
-        a_unsure = p_a is not None and 0.05 < p_a < 0.95
-        b_unsure = p_b is not None and 0.05 < p_b < 0.95
-        if not (a_unsure or b_unsure):
-            a_unsure, b_unsure = use_rounds, use_items
-            p_a = p_b = e.p_front
-        r_i = max([int(src.lengths[i]) for kind, src in board.sources if kind == "rounds"] or [0])
-        report.needs_more.append(NeedsMore(
-            entry=name,
-            p_front=e.p_front,
-            suggested_rounds=suggested_count(r_i, p_a) if a_unsure and r_i else None,
-            suggested_items=suggested_count(m_max, p_b) if b_unsure and m_max else None,
-        ))
 
 
 def failing_decisions(report: ReliabilityReport, min_dior: float) -> list[tuple[str, str, float]]:
