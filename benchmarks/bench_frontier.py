@@ -6,25 +6,14 @@ every entry on the front), plus dominators and hypervolume figures.
 """
 
 import os
-import time
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import numpy as np  # noqa: E402
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
 from frontierbench.frontier import dominators, hypervolume, pareto_front  # noqa: E402
-
-
-def best_of(fn, repeat=5):
-    """Best wall time and best CPU time of `repeat` runs (CPU time resists a busy machine)."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus), result
 
 
 def main():

@@ -8,12 +8,12 @@ search and the hypervolume interval.
 """
 
 import os
-import time
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import numpy as np  # noqa: E402
+from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
 from frontierbench.reliability import BoardSamples, ObjectiveSpec, assess  # noqa: E402
 
@@ -35,28 +35,17 @@ def board(n=200, rounds=10, items=10_000, seed=0):
     )
 
 
-def timed(fn, repeat):
-    """Best wall time and best CPU time of `repeat` runs (CPU time resists a busy machine)."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        start, cpu = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus), result
-
-
 def main():
     samples = board()
     print("reliability, 200 entries x 3 objectives x 1000 draws, 10 rounds, 10,000 items")
-    seconds, cpu, report = timed(lambda: assess(samples, draws=1000, seed=0, families="AB", budget=False), repeat=3)
+    seconds, cpu, report = best_of(lambda: assess(samples, draws=1000, seed=0, families="AB", budget=False), repeat=3)
     fams = {f.family: f for f in report.families if f.applicable}
     print(f"  families A+B (+ joint headline): {seconds:.2f} s wall, {cpu:.2f} s CPU (best of 3, target <= 2 s)")
     for name, f in fams.items():
         print(f"    {name}: DIoR front {f.dior_front:.3f}  rank {f.dior_rank:.3f}  leader {f.dior_leader:.3f}")
     on_front = sum(e.p_front >= 0.5 for e in report.entries.values())
     print(f"    entries likely on the front: {on_front}, uncertain: {len(report.needs_more)}")
-    seconds, cpu, report = timed(lambda: assess(samples, draws=1000, seed=0), repeat=1)
+    seconds, cpu, report = best_of(lambda: assess(samples, draws=1000, seed=0), repeat=1)
     budget = ", ".join(f"1/{round(1 / p.fraction)}" for p in report.budget)
     print(f"  everything (A, B, D, budget at {budget}, hypervolume interval): {seconds:.2f} s wall, {cpu:.2f} s CPU")
 

@@ -105,7 +105,7 @@ def _codecarbon_intensity(config: CarbonConfig) -> GridIntensity:
     version = getattr(codecarbon, "__version__", "unknown")
     if config.country:
         tracker = OfflineEmissionsTracker(country_iso_code=config.country, output_methods=[],
-                                          save_to_file=False, log_level="critical")
+                                          log_level="critical")
         tracker._ensure_emissions_engine()  # codecarbon's own offline tables, no network
         tracker._ensure_geo_metadata()
         kg = tracker._emissions.get_private_infra_emissions(Energy.from_energy(kWh=1.0), tracker._geo)
