@@ -23,6 +23,7 @@ from frontierbench.records import (
     RunRecord,
     describe_validation_error,
     parse_run,
+    validate_current,
 )
 
 LEADERBOARD_PREFIX = "frontierbench.leaderboard/"
@@ -236,6 +237,9 @@ def load_input(path: Path, *, default_board: str | None = None,
     raw = read_bytes(path)
     source = display_path(path)
     sha = hashlib.sha256(raw).hexdigest()
+    record = validate_current(raw, RunRecord, RUN_SCHEMA)
+    if record is not None:  # the common case: a current run record
+        return LoadedRun(source, sha, "frontierbench", record)
     data = decode_json(raw, source)
     if is_pytest_benchmark(data):
         record, warnings = from_pytest_benchmark(data, source=source, sha256=sha,

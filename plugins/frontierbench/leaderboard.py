@@ -17,6 +17,7 @@ from frontierbench.atomic import write_json_atomic
 from frontierbench.records import (
     RecordError,
     describe_validation_error,
+    load_validated,
     migrate,
     read_json,
     schema_version,
@@ -148,8 +149,7 @@ def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
 
 
 def load_leaderboard(path: str | Path) -> Leaderboard:
-    path = Path(path)
-    return parse_leaderboard(read_json(path), source=str(path))
+    return load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
 
 
 def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:

@@ -190,9 +190,33 @@ def parse_run(data: Any, source: str = "<run record>") -> RunRecord:
         raise RecordError(describe_validation_error(exc, source)) from exc
 
 
-def load_run(path: str | Path) -> RunRecord:
+def validate_current(raw: bytes, model: type[BaseModel], current_schema: str) -> Any:
+    """The file's model, parsed straight from bytes by pydantic (about 2x faster than json.loads
+    + validation), if it is valid and of the current schema; else None."""
+    try:
+        loaded = model.model_validate_json(raw)
+    except ValidationError:
+        return None
+    # The file must say its schema itself: the model's default would accept a file that does not.
+    if "schema_" in loaded.model_fields_set and loaded.schema_ == current_schema:
+        return loaded
+    return None
+
+
+def load_validated(path: str | Path, model: type[BaseModel], current_schema: str,
+                   parse: Callable[[Any, str], BaseModel]) -> Any:
+    """Load a file of the current schema on the fast path; anything else (an older version to
+    migrate, a future version, a malformed file) takes `parse`, which names the file and field."""
     path = Path(path)
-    return parse_run(read_json(path), source=str(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return validate_current(raw, model, current_schema) or parse(read_json(path), str(path))
+
+
+def load_run(path: str | Path) -> RunRecord:
+    return load_validated(path, RunRecord, RUN_SCHEMA, parse_run)
 
 
 def save_run(record: RunRecord, path: str | Path) -> Path:
