@@ -20,8 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from frontierbench.boards import BoardDefinition
-from frontierbench.leaderboard import LEADERBOARD_SCHEMA_NAME, Group, Leaderboard, parse_leaderboard
-from frontierbench.records import RecordError, describe_validation_error, read_json
+from frontierbench.leaderboard import Group, Leaderboard, load_leaderboard
+from frontierbench.leaderboard import find_leaderboards as leaderboard_files
+from frontierbench.records import RecordError, describe_validation_error
 from frontierbench.reliability import assess_group, failing_decisions
 from frontierbench.reliability_report import ReliabilityReport
 
@@ -43,23 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def find_leaderboards(arguments: list[str]) -> list[tuple[Path, Leaderboard]]:
     """Named files must be leaderboards; directories are searched for files that are."""
-    found: list[tuple[Path, Leaderboard]] = []
-    for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            matches = []
-            for candidate in sorted(path.rglob("*.json")):
-                data = read_json(candidate)
-                if isinstance(data, dict) and str(data.get("schema", "")).startswith(LEADERBOARD_SCHEMA_NAME):
-                    matches.append((candidate, parse_leaderboard(data, source=str(candidate))))
-            if not matches:
-                raise RecordError(f"{path}: no leaderboard JSON (schema {LEADERBOARD_SCHEMA_NAME}/…) found")
-            found.extend(matches)
-        elif path.exists():
-            found.append((path, parse_leaderboard(read_json(path), source=str(path))))
-        else:
-            raise RecordError(f"{path}: no such file or directory")
-    return found
+    return [(path, load_leaderboard(path)) for path in leaderboard_files(arguments)]
 
 
 def board_of(leaderboard: Leaderboard, group: Group, source: Path) -> BoardDefinition:
@@ -142,7 +127,7 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
 
     entries = Table(title=f"Entries (P from joint {getattr(report, 'headline_families', 'A+B')} draws)",
                     title_justify="left")
-    for column in ("entry", "P(front)", "", "rank [95%]", "P(top-1)", f"P(top-k)", leaderboard.primary,
+    for column in ("entry", "P(front)", "", "rank [95%]", "P(top-1)", "P(top-k)", leaderboard.primary,
                    "shadowed by", "tied with"):
         entries.add_column(column, justify="left" if column in ("entry", "", "shadowed by", "tied with") else "right")
     styles = {"robust": "green", "likely": "cyan", "borderline": "yellow", "off": "dim"}

@@ -9,7 +9,7 @@ hypervolume, derived metrics and the reliability report.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -150,6 +150,28 @@ def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
 
 def load_leaderboard(path: str | Path) -> Leaderboard:
     return load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
+
+
+def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; a directory contributes every *.json below it whose schema is a leaderboard
+    (so a folder that also holds run records or board.toml files can be named as it is)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            before = len(found)
+            for candidate in sorted(path.rglob("*.json")):
+                data = read_json(candidate)
+                schema = data.get("schema") if isinstance(data, dict) else None
+                if isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/"):
+                    found.append(candidate)
+            if len(found) == before:
+                raise RecordError(f"{path}: no leaderboard JSON (schema {LEADERBOARD_SCHEMA_NAME}/N) found in it")
+        elif path.exists():
+            found.append(path)
+        else:
+            raise RecordError(f"{path}: cannot read: no such file or directory")
+    return found
 
 
 def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:

@@ -26,8 +26,8 @@ from typing import Any, Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from frontierbench.boards import check_slug
-from frontierbench.leaderboard import Group, Leaderboard, load_leaderboard
-from frontierbench.records import RecordError, read_json
+from frontierbench.leaderboard import Group, Leaderboard, find_leaderboards, load_leaderboard
+from frontierbench.records import RecordError
 from frontierbench import sitedata as sd
 
 # Scripts only from our own files; JSON data blocks are not scripts, so they need no exception.
@@ -64,27 +64,6 @@ def make_environment(templates: Path | None = None) -> Environment:
 
 
 # ---------------------------------------------------------------- inputs
-
-def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a directory contributes every *.json below it whose schema is a leaderboard."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            before = len(found)
-            for candidate in sorted(path.rglob("*.json")):
-                data = read_json(candidate)
-                schema = data.get("schema") if isinstance(data, dict) else None
-                if isinstance(schema, str) and schema.startswith("frontierbench.leaderboard/"):
-                    found.append(candidate)
-            if len(found) == before:
-                raise RecordError(f"{path}: no leaderboard JSON (schema frontierbench.leaderboard/N) found in it")
-        elif path.exists():
-            found.append(path)
-        else:
-            raise RecordError(f"{path}: cannot read: no such file or directory")
-    return found
-
 
 def load_board_file(path: Path) -> Leaderboard:
     """load_leaderboard plus what the site needs: a safe board slug, finite numbers, unique names."""

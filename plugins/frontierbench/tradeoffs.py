@@ -15,8 +15,7 @@ import numpy as np
 
 from frontierbench.atomic import write_text_atomic
 from frontierbench.boards import BoardDefinition, Comparison, load_boards
-from frontierbench.leaderboard import Group, Leaderboard, MetricEstimate, load_leaderboard
-from frontierbench.records import RecordError
+from frontierbench.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
 
 DRAWS = 2000
 
@@ -159,13 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    paths: list[Path] = []
-    for given in args.leaderboards:
-        path = Path(given)
-        paths += sorted(path.glob("*/leaderboard.json")) + sorted(path.glob("leaderboard.json")) \
-            if path.is_dir() else [path]
-    if not paths:
-        raise RecordError(f"no leaderboard.json found in {', '.join(args.leaderboards)}")
+    paths = find_leaderboards(args.leaderboards)
     report = render_report([load_leaderboard(p) for p in paths], load_boards(args.boards))
     if args.output:
         write_text_atomic(Path(args.output), report)
