@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from factories import board_definition  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from frontierbench.aggregate import Tidy, aggregate_tidy, tidy_frames, write_leaderboards  # noqa: E402
-from frontierbench.ingest import LoadedRun, load_inputs  # noqa: E402
-from frontierbench.records import Case, Environment, Metric, Provenance, RunRecord, save_run  # noqa: E402
+from frontierbench.aggregate.pipeline import Tidy, aggregate_tidy, tidy_frames, write_leaderboards  # noqa: E402
+from frontierbench.aggregate.ingest import LoadedRun, load_inputs  # noqa: E402
+from frontierbench.formats.run import Case, Environment, Metric, Provenance, RunRecord, save_run  # noqa: E402
 
 
 def synthetic_runs(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int, items: int,

@@ -13,7 +13,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
-from frontierbench.frontier import dominators, hypervolume, pareto_front  # noqa: E402
+from frontierbench.stats.pareto import dominators, hypervolume, pareto_front  # noqa: E402
 
 
 def main():

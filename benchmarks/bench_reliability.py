@@ -15,7 +15,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
-from frontierbench.reliability import BoardSamples, ObjectiveSpec, assess  # noqa: E402
+from frontierbench.reliability.assess import BoardSamples, ObjectiveSpec, assess  # noqa: E402
 
 
 def board(n=200, rounds=10, items=10_000, seed=0):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from site_factories import make_leaderboard  # noqa: E402
 
-from frontierbench.sitegen import build_site, load_board_file  # noqa: E402
+from frontierbench.site.build import build_site, load_board_file  # noqa: E402
 
 TARGET_S = 15.0
 

@@ -23,7 +23,7 @@ def device(request) -> str:
 
 @pytest.fixture(scope="session")
 def model_cache_dir(request):
-    from frontierbench.model_cache import DEFAULT_CACHE_DIR
+    from frontierbench.capture.model_cache import DEFAULT_CACHE_DIR
 
     path = request.config.rootpath / DEFAULT_CACHE_DIR
     path.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from frontierbench.boards import BoardDefinition
-from frontierbench.leaderboard import Objective
-from frontierbench.records import Case, Environment, Metric, Provenance, RunRecord
+from frontierbench.formats.board import BoardDefinition
+from frontierbench.formats.leaderboard import Objective
+from frontierbench.formats.run import Case, Environment, Metric, Provenance, RunRecord
 
 HARDWARE = "cpu-x86_64-test-cpu-4t"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from frontierbench.leaderboard import (
+from frontierbench.formats.leaderboard import (
     Group,
     HistoryPoint,
     InputRun,
@@ -24,7 +24,7 @@ from frontierbench.leaderboard import (
     Objective,
     save_leaderboard,
 )
-from frontierbench.reliability_report import (
+from frontierbench.formats.reliability import (
     BudgetPoint,
     EntryReliability,
     FamilyReport,

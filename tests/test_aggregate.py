@@ -10,12 +10,12 @@ import pytest
 from scipy import stats
 
 from factories import board_definition, case, random_cases, run_record, write_board
-from frontierbench.aggregate import AggregateWarning, aggregate
-from frontierbench.boards import load_boards
+from frontierbench.aggregate.pipeline import AggregateWarning, aggregate
+from frontierbench.formats.board import load_boards
 from frontierbench.cli import main as cli
-from frontierbench.leaderboard import load_leaderboard
-from frontierbench.pooling import mean_interval, median_interval, median_ranks, round_array
-from frontierbench.records import RecordError, save_run
+from frontierbench.formats.leaderboard import load_leaderboard
+from frontierbench.stats.intervals import mean_interval, median_interval, median_ranks, round_array
+from frontierbench.formats.run import RecordError, save_run
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from codecarbon.external.hardware import CPU
 
-from frontierbench.meters.carbon import (CarbonConfig, EnergyEstimator, LookupCache, cpu_power_from_load,
+from frontierbench.capture.meters.carbon import (CarbonConfig, EnergyEstimator, LookupCache, cpu_power_from_load,
                                          resolve_intensity)
-from frontierbench.meters.energy import EnergyWindow
+from frontierbench.capture.meters.energy import EnergyWindow
 
 
 @pytest.mark.parametrize("load", [0.0, 5.0, 37.5, 100.0])
@@ -21,7 +21,7 @@ def test_a_country_mix_is_asked_once_then_read_from_the_cache(tmp_path, monkeypa
     first = resolve_intensity(CarbonConfig(country="FRA"), cache)
     assert first.provenance["method"] == "codecarbon-country-mix" and 20 < first.g_per_kwh < 200
 
-    import frontierbench.meters.carbon as carbon
+    import frontierbench.capture.meters.carbon as carbon
 
     monkeypatch.setattr(carbon, "_codecarbon_intensity", lambda config: pytest.fail("asked codecarbon again"))
     again = resolve_intensity(CarbonConfig(country="FRA"), cache)

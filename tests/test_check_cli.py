@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from frontierbench.cli import main
-from frontierbench.leaderboard import (
+from frontierbench.formats.leaderboard import (
     Group,
     Leaderboard,
     LeaderboardEntry,
@@ -13,7 +13,7 @@ from frontierbench.leaderboard import (
     Objective,
     save_leaderboard,
 )
-from frontierbench.reliability_report import FamilyReport, ReliabilityReport
+from frontierbench.formats.reliability import FamilyReport, ReliabilityReport
 
 
 def estimate(samples, kind, higher_is_better):

@@ -10,8 +10,8 @@ import pytest
 
 from factories import board_definition, case, run_record, write_board
 from frontierbench.cli import main as cli
-from frontierbench.compare import compare, parse_fraction
-from frontierbench.records import RecordError, save_run
+from frontierbench.commands.compare import compare, parse_fraction
+from frontierbench.formats.run import RecordError, save_run
 
 ENTRIES = ["fp32", "int8", "pruned"]
 

@@ -5,7 +5,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from frontierbench.frontier import (
+from frontierbench.stats.pareto import (
     accuracy_per_watt,
     cost_per_correct,
     counterfactual_fronts,

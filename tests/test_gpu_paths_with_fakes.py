@@ -15,9 +15,9 @@ import types
 
 import pytest
 
-from frontierbench.environment import collect_gpus
-from frontierbench.meters import cuda
-from frontierbench.meters.energy import EnergyMeter, NvmlCounter, RaplCounter, choose_counter
+from frontierbench.capture.environment import collect_gpus
+from frontierbench.capture.meters import cuda
+from frontierbench.capture.meters.energy import EnergyMeter, NvmlCounter, RaplCounter, choose_counter
 
 GPU_NAME = "Fake Tensor Card 80GB"
 POWER_W = 250.0
@@ -108,8 +108,8 @@ class FakeNvml:
 # energy counter through the plugin's hook.
 CONFTEST = """
 import fake_gpu
-from frontierbench.meters import cuda
-from frontierbench.meters.energy import NvmlCounter
+from frontierbench.capture.meters import cuda
+from frontierbench.capture.meters.energy import NvmlCounter
 
 
 def pytest_configure(config):

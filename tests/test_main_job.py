@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from frontierbench.leaderboard import load_leaderboard
-from frontierbench.records import load_run
+from frontierbench.formats.leaderboard import load_leaderboard
+from frontierbench.formats.run import load_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

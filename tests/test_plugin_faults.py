@@ -7,9 +7,10 @@ import os
 
 import pytest
 
-from frontierbench import atomic, records
+from frontierbench.formats import atomic
+from frontierbench.formats import run as records
 from frontierbench.plugin import XDIST_MESSAGE
-from frontierbench.records import FutureSchemaError, RecordError, load_run, parse_run, save_run
+from frontierbench.formats.run import FutureSchemaError, RecordError, load_run, parse_run, save_run
 
 THREE_CASES_ONE_FAILS = """
 import pytest

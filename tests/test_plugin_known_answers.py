@@ -16,10 +16,10 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from frontierbench.leaderboard import leaderboard_json_schema
-from frontierbench.meters.carbon import JOULES_PER_KWH
-from frontierbench.meters.energy import RaplCounter
-from frontierbench.records import load_run, run_json_schema
+from frontierbench.formats.leaderboard import leaderboard_json_schema
+from frontierbench.capture.meters.carbon import JOULES_PER_KWH
+from frontierbench.capture.meters.energy import RaplCounter
+from frontierbench.formats.run import load_run, run_json_schema
 
 BUSY_WAIT = """
 import time

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from frontierbench.boards import BoardDefinition
-from frontierbench.frontier import pareto_front
-from frontierbench.leaderboard import Group, LeaderboardEntry, MetricEstimate, Objective
-from frontierbench.reliability import (
+from frontierbench.formats.board import BoardDefinition
+from frontierbench.stats.pareto import pareto_front
+from frontierbench.formats.leaderboard import Group, LeaderboardEntry, MetricEstimate, Objective
+from frontierbench.reliability.assess import (
     BoardSamples,
     ObjectiveSpec,
     assess,

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from frontierbench import sitedata, sitegen
+from frontierbench.site import build as sitegen
+from frontierbench.site import views as sitedata
 from frontierbench.cli import main as cli_main
-from frontierbench.leaderboard import save_leaderboard
-from frontierbench.records import RecordError
+from frontierbench.formats.leaderboard import save_leaderboard
+from frontierbench.formats.run import RecordError
 from site_factories import HOSTILE_NAME, HOSTILE_SCRIPT, make_leaderboard, write_leaderboards
 
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)

@@ -14,9 +14,9 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from frontierbench.records import parse_run
-from frontierbench.stats import median, median_interval
-from frontierbench.summary import render_summary
+from frontierbench.formats.run import parse_run
+from frontierbench.stats.median import median, median_interval
+from frontierbench.capture.summary import render_summary
 
 SUITE = """
 import time

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from factories import board_definition, case, run_record
 
-from frontierbench.aggregate import aggregate
-from frontierbench.boards import Comparison
-from frontierbench.records import save_run
-from frontierbench.tradeoffs import compare_entries, render_report
+from frontierbench.aggregate.pipeline import aggregate
+from frontierbench.formats.board import Comparison
+from frontierbench.formats.run import save_run
+from frontierbench.commands.report import compare_entries, render_report
 
 
 def _leaderboard(tmp_path, comparisons):

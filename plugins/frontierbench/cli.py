@@ -12,16 +12,16 @@ import importlib
 import sys
 
 from frontierbench import __version__
-from frontierbench.records import RecordError
+from frontierbench.formats.run import RecordError
 
 COMMANDS = {
-    "run": ("frontierbench.main_job", "the main job: quick reference suite, then aggregate, check and site"),
-    "aggregate": ("frontierbench.aggregate", "merge run records into versioned leaderboard JSON"),
-    "check": ("frontierbench.check", "report the reliability of every leaderboard decision; gate on --min-dior"),
-    "compare": ("frontierbench.compare", "detect regressions between two runs or two leaderboards"),
-    "site": ("frontierbench.sitegen", "render leaderboards as a static site"),
-    "report": ("frontierbench.tradeoffs", "the trade-offs each board declares, as measured (markdown)"),
-    "schema": ("frontierbench.schema_command", "print the JSON Schema of a file format"),
+    "run": ("frontierbench.commands.run", "the main job: quick reference suite, then aggregate, check and site"),
+    "aggregate": ("frontierbench.commands.aggregate", "merge run records into versioned leaderboard JSON"),
+    "check": ("frontierbench.commands.check", "report the reliability of every leaderboard decision; gate on --min-dior"),
+    "compare": ("frontierbench.commands.compare", "detect regressions between two runs or two leaderboards"),
+    "site": ("frontierbench.commands.site", "render leaderboards as a static site"),
+    "report": ("frontierbench.commands.report", "the trade-offs each board declares, as measured (markdown)"),
+    "schema": ("frontierbench.commands.schema", "print the JSON Schema of a file format"),
 }
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from frontierbench.fixture import CaseResult, FrontierFixture
-from frontierbench.meters.carbon import carbon_config_from
-from frontierbench.meters.energy import EnergyMeter, choose_counter
-from frontierbench.session import FrontierSession
+from frontierbench.capture.fixture import CaseResult, FrontierFixture
+from frontierbench.capture.meters.carbon import carbon_config_from
+from frontierbench.capture.meters.energy import EnergyMeter, choose_counter
+from frontierbench.capture.session import FrontierSession
 
 PROPERTY = "frontierbench"
 XDIST_MESSAGE = ("frontierbench: metered cases do not run under pytest-xdist (parallel workers share "
@@ -200,7 +200,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     frontier_session = getattr(terminalreporter.config, "_frontiersession", None)
     if frontier_session is None or frontier_session.record is None:
         return
-    from frontierbench.summary import render_summary
+    from frontierbench.capture.summary import render_summary
 
     terminalreporter.write(render_summary(frontier_session.record, width=terminalreporter._tw.fullwidth,
                                           color=terminalreporter.hasmarkup,

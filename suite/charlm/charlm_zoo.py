@@ -19,7 +19,7 @@ import torch
 import charlm_data as data
 import charlm_decoding as dec
 import charlm_model as cm
-from frontierbench.model_cache import TrainingCost, cached_training
+from frontierbench.capture.model_cache import TrainingCost, cached_training
 
 PROMPT_CHARS = 32
 LENGTHS = (32, 128)              # new tokens per prompt: prompt + 128 fits block_size 160

@@ -3,7 +3,7 @@ and the efficiency methods applied to it.
 
 Everything here is plain torch, so the functional truths can be tested without the plugin. The
 train functions take `seed=` and keyword config and return a state_dict, as
-`frontierbench.model_cache.cached_training` expects. Derived models (pruned, distilled) are
+`frontierbench.capture.model_cache.cached_training` expects. Derived models (pruned, distilled) are
 trained by closures over the teacher's weights; their config names the teacher's config, so a
 new teacher gives them a new cache key.
 """
@@ -361,7 +361,7 @@ def add_costs(base, extra):
 
     A sum is only as good as its weakest part, so the energy method is the weaker of the two and
     the energy is None when either part has none."""
-    from frontierbench.model_cache import TrainingCost
+    from frontierbench.capture.model_cache import TrainingCost
 
     methods = sorted({base.energy_method, extra.energy_method},
                      key=lambda m: _WEAKER_METHOD.index(m) if m in _WEAKER_METHOD else len(_WEAKER_METHOD))
@@ -385,7 +385,7 @@ class DigitsZoo:
         self._memo: dict = {}
 
     def _cached(self, name: str, train_fn, config: dict):
-        from frontierbench.model_cache import cached_training
+        from frontierbench.capture.model_cache import cached_training
 
         if name not in self._memo:
             self._memo[name] = cached_training(name, train_fn, seed=self.seed, config=config,

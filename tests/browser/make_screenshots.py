@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from site_factories import make_leaderboard, write_leaderboards  # noqa: E402
 
-from frontierbench.sitegen import build_site  # noqa: E402
+from frontierbench.site.build import build_site  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]

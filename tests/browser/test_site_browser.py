@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from site_factories import HOSTILE_NAME, HOSTILE_SCRIPT, make_leaderboard, write_leaderboards  # noqa: E402
 
-from frontierbench.sitegen import build_site  # noqa: E402
+from frontierbench.site.build import build_site  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

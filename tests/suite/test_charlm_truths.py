@@ -28,7 +28,7 @@ N_NEW = 128
 
 @pytest.fixture(scope="module")
 def charlm(request):
-    from frontierbench.model_cache import DEFAULT_CACHE_DIR
+    from frontierbench.capture.model_cache import DEFAULT_CACHE_DIR
 
     with zoo.inference_threads():
         yield zoo.CharZoo(request.config.rootpath / DEFAULT_CACHE_DIR)

@@ -1,0 +1,1 @@
+"""Run records -> tidy rows -> pooled estimates -> derived metrics -> leaderboards."""

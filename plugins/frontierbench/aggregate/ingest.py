@@ -1,0 +1,283 @@
+"""Reading aggregate's inputs: frontierbench run records and pytest-benchmark `--benchmark-json` files.
+
+Every input becomes a validated RunRecord plus where it came from (path as given, sha256, format).
+A pytest-benchmark file is recognised by its keys ("machine_info", "benchmarks") and mapped to
+cases: one case per benchmark, wall_time samples from stats.data when saved, else the median alone.
+Its energy is unavailable: pytest-benchmark does not measure it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from frontierbench.formats.run import (
+    RUN_SCHEMA,
+    RecordError,
+    RunRecord,
+    describe_validation_error,
+    parse_run,
+    validate_current,
+)
+
+LEADERBOARD_PREFIX = "frontierbench.leaderboard/"
+
+
+@dataclass
+class LoadedRun:
+    path: str  # as given, or relative to the current directory
+    sha256: str
+    format: str  # "frontierbench" | "pytest-benchmark"
+    record: RunRecord
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def git_commit(self) -> str | None:
+        return git_commit_of(self.record.environment.model_dump())
+
+
+def display_path(path: Path) -> str:
+    """A path that does not depend on where the inputs happen to live: relative to cwd when inside it."""
+    path = Path(path)
+    if path.is_absolute():
+        try:
+            return path.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
+def git_commit_of(environment: dict[str, Any]) -> str | None:
+    git = environment.get("git")
+    if isinstance(git, dict):
+        for key in ("commit", "id", "sha"):
+            if isinstance(git.get(key), str):
+                return git[key]
+    for key in ("git_commit", "commit"):
+        if isinstance(environment.get(key), str):
+            return environment[key]
+    return None
+
+
+def discover(paths: list[str | Path]) -> list[Path]:
+    """Files as given, and every *.json below the given directories, sorted, without repeats."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise RecordError(f"{path}: no such file or directory")
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def decode_json(raw: bytes, source: str) -> Any:
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{source}: not valid JSON, perhaps truncated "
+                          f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+
+
+def is_pytest_benchmark(data: Any) -> bool:
+    return isinstance(data, dict) and "schema" not in data and "machine_info" in data and "benchmarks" in data
+
+
+# --- pytest-benchmark -------------------------------------------------------------------------
+
+
+class _PBStats(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    median: float
+    rounds: int
+    min: float | None = None
+    max: float | None = None
+    iqr: float | None = None
+    iterations: int = 1
+    data: list[float] | None = None
+
+
+class _PBBenchmark(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    fullname: str
+    group: str | None = None
+    params: dict[str, Any] | None = None
+    extra_info: dict[str, Any] = {}
+    stats: _PBStats
+
+
+class _PBFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    machine_info: dict[str, Any]
+    commit_info: dict[str, Any] = {}
+    benchmarks: list[_PBBenchmark]
+    datetime: str | None = None
+    version: str | None = None
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def hardware_class_from_machine_info(info: dict[str, Any]) -> str:
+    """The same form as environment.cpu_hardware_class: "cpu-<arch>-<cpu model>-<logical cpus>t"."""
+    cpu = info.get("cpu") if isinstance(info.get("cpu"), dict) else {}
+    brand = cpu.get("brand_raw") or cpu.get("brand") or info.get("processor") or "unknown-cpu"
+    machine = str(info.get("machine") or cpu.get("arch") or "unknown").lower()
+    count = cpu.get("count")
+    threads = f"-{count}t" if isinstance(count, int) else ""
+    return f"cpu-{machine}-{_slug(str(brand))}{threads}"
+
+
+def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
+                          default_board: str | None = None,
+                          board_objectives: dict[str, dict[str, bool]] | None = None
+                          ) -> tuple[RunRecord, list[str]]:
+    """Map a pytest-benchmark JSON file to a RunRecord (one case per benchmark).
+
+    The board comes from extra_info["board"], else `default_board`; benchmarks with neither are
+    skipped with a warning. extra_info values named like one of the board's objectives (e.g.
+    "accuracy") are imported as that metric, with the board's direction.
+    """
+    try:
+        parsed = _PBFile.model_validate(data)
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc, source).replace(
+            "invalid _PBFile", "invalid pytest-benchmark JSON")) from exc
+    warnings = []
+    machine = parsed.machine_info
+    commit = parsed.commit_info or {}
+    timestamp = parsed.datetime or commit.get("time") or "1970-01-01T00:00:00"
+    cases = []
+    for index, bench in enumerate(parsed.benchmarks):
+        extra = bench.extra_info or {}
+        board = extra.get("board", default_board)
+        if board is None:
+            warnings.append(f"{source}: benchmarks[{index}] ({bench.fullname}) names no board "
+                            f"(extra_info 'board') and no --default-board was given; skipped")
+            continue
+        stats = bench.stats
+        samples = [float(x) for x in stats.data] if stats.data else None
+        provenance = {"method": "pytest-benchmark", "covers": "one call, per round",
+                      "rounds": stats.rounds, "iterations": stats.iterations}
+        if samples is None:
+            provenance["summary_only"] = True
+        metrics: dict[str, Any] = {
+            "wall_time": {"value": float(stats.median), "unit": "s", "higher_is_better": False,
+                          "samples": samples, "provenance": provenance},
+            "energy": {"value": None, "unit": "J", "higher_is_better": False,
+                       "provenance": {"method": "unavailable",
+                                      "reason": "pytest-benchmark does not measure energy"}},
+        }
+        directions = (board_objectives or {}).get(str(board), {})
+        for name, higher in directions.items():
+            value = extra.get(name)
+            if name not in metrics and isinstance(value, (int, float)) and not isinstance(value, bool):
+                metrics[name] = {"value": float(value), "unit": "", "higher_is_better": higher,
+                                 "provenance": {"method": "reported", "source": "extra_info"}}
+        cases.append({
+            "nodeid": bench.fullname,
+            "board": board,
+            "entry": str(extra.get("entry") or bench.name),
+            "family": extra.get("family") or bench.group,
+            "params": bench.params or {},
+            "outcome": "passed",
+            "items": extra.get("items") if isinstance(extra.get("items"), int) else None,
+            "metrics": metrics,
+        })
+    record = {
+        "schema": RUN_SCHEMA,
+        "run_id": f"pytest-benchmark-{sha256[:12]}",
+        "started_at": timestamp,
+        "finished_at": timestamp,
+        "status": "complete",
+        "environment": {
+            "hardware_class": hardware_class_from_machine_info(machine),
+            "machine_info": machine,
+            "git": {"commit": commit.get("id"), "dirty": commit.get("dirty"), "branch": commit.get("branch")},
+            "source_format": f"pytest-benchmark {parsed.version or '?'}",
+        },
+        "config": {},
+        "cases": cases,
+    }
+    return parse_run(record, source=source), warnings
+
+
+# --- everything -------------------------------------------------------------------------------
+
+
+def load_input(path: Path, *, default_board: str | None = None,
+               board_objectives: dict[str, dict[str, bool]] | None = None) -> LoadedRun | None:
+    """One input file; None for a leaderboard found while walking a directory."""
+    raw = read_bytes(path)
+    source = display_path(path)
+    sha = hashlib.sha256(raw).hexdigest()
+    record = validate_current(raw, RunRecord, RUN_SCHEMA)
+    if record is not None:  # the common case: a current run record
+        return LoadedRun(source, sha, "frontierbench", record)
+    data = decode_json(raw, source)
+    if is_pytest_benchmark(data):
+        record, warnings = from_pytest_benchmark(data, source=source, sha256=sha,
+                                                 default_board=default_board,
+                                                 board_objectives=board_objectives)
+        return LoadedRun(source, sha, "pytest-benchmark", record, warnings)
+    if isinstance(data, dict) and isinstance(data.get("schema"), str) \
+            and data["schema"].startswith(LEADERBOARD_PREFIX):
+        return None
+    return LoadedRun(source, sha, "frontierbench", parse_run(data, source=source))
+
+
+def load_inputs(paths: list[str | Path], *, default_board: str | None = None,
+                board_objectives: dict[str, dict[str, bool]] | None = None
+                ) -> tuple[list[LoadedRun], list[str]]:
+    """Load and validate every input; runs come back in time order (started_at, run_id, sha256),
+    so the result does not depend on the order the paths were given in."""
+    warnings: list[str] = []
+    runs: dict[str, LoadedRun] = {}
+    by_id: dict[str, LoadedRun] = {}
+    explicit = {Path(p).resolve() for p in paths if not Path(p).is_dir()}
+    for path in discover(paths):
+        loaded = load_input(path, default_board=default_board, board_objectives=board_objectives)
+        if loaded is None:
+            if path.resolve() in explicit:
+                raise RecordError(f"{display_path(path)}: field 'schema': this is a leaderboard, "
+                                  f"not a run record; aggregate reads run records")
+            warnings.append(f"{display_path(path)}: a leaderboard, not a run record; skipped")
+            continue
+        warnings.extend(loaded.warnings)
+        if loaded.sha256 in runs:
+            warnings.append(f"{loaded.path}: same content as {runs[loaded.sha256].path}; read once")
+            continue
+        other = by_id.get(loaded.record.run_id)
+        if other is not None:
+            raise RecordError(f"{loaded.path}: field 'run_id': {loaded.record.run_id!r} is also the run id "
+                              f"of {other.path}, with different content; refusing to count one run twice")
+        runs[loaded.sha256] = loaded
+        by_id[loaded.record.run_id] = loaded
+    ordered = sorted(runs.values(), key=lambda r: (r.record.started_at, r.record.run_id, r.sha256))
+    return ordered, warnings

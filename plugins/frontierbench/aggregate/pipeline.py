@@ -1,0 +1,175 @@
+"""`frontierbench aggregate RUNS... -o leaderboards/`: run records -> tidy tables -> leaderboards.
+
+The flow, one step per function:
+
+1. `ingest.load_inputs`: validate every input (run records and pytest-benchmark JSON) first, so a
+   bad file stops the command before anything is written.
+2. `tidy.tidy_frames`: one row per case, i.e. per (board, entry, hardware class, board version, run),
+   and one row per (case, metric); the samples of all metric rows lie back to back in one array.
+3. `estimates.pool_metrics`: repeated runs of an entry are pooled (vectorised over all entries at once):
+   - costs (per-round samples): rounds concatenated; median with an order-statistic 95% interval;
+   - per-item quality: item-wise mean over runs (the same items were scored again, so repeating
+     them is not more items), mean with a seeded bootstrap 95% interval;
+   - values without samples: one run -> the value; several runs -> median over the runs.
+   Each estimate keeps one point value per run (`run_values`) and their spread (`run_spread`).
+4. `derived.derive_metrics` (per entry, called by `entries.build_entries`): per-item costs, cost
+   of pass, accuracy per watt, full-cycle energy (frontier.py's formulas), marked
+   `estimator="derived"`.
+5. `groups.build_group`: per (hardware class, board version) only, the Pareto front, dominators,
+   hypervolume against the board's reference point, counterfactual fronts, and reliability.
+
+Decisions (see also docs in these modules' functions):
+- A case whose board has no board.toml is skipped with a warning naming the board (a suite may
+  hold boards that this leaderboard directory does not publish); `--strict` makes it an error.
+- An entry whose runs used different energy meters keeps only the runs with the best method
+  (measured over estimated over unavailable) for its energy; the others are listed in provenance.
+- A group whose entries' energy comes from different methods ("mixed") drops energy-based
+  objectives from its frontier, with a note: estimated energy is never ranked against measured.
+- Entries lacking a value for a frontier objective are left off the front, with a note.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from frontierbench.formats.board import BoardDefinition, check_slug
+from frontierbench.aggregate.entries import build_entries
+from frontierbench.aggregate.pooling import energy_choice, pool_metrics
+from frontierbench.aggregate.groups import build_group
+from frontierbench.aggregate.ingest import LoadedRun, load_inputs
+from frontierbench.formats.leaderboard import Group, InputRun, Leaderboard, save_leaderboard
+from frontierbench.formats.run import RecordError
+from frontierbench.aggregate.tidy import ENTRY_KEYS, GROUP_KEYS, Tidy, Warn, default_warn, tidy_frames
+# Re-exported: compare.py and the tests import these from here.
+from frontierbench.aggregate.tidy import AggregateWarning, sample_kind  # noqa: F401
+
+
+# --------------------------------------------------------------------------------------------
+# The whole pipeline
+
+
+def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, draws: int = 1000,
+                   seed: int = 0, reliability: bool = True, strict: bool = False,
+                   warn: Warn = default_warn, timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
+    """Leaderboards (by board name) from loaded runs, sorted in time order (see ingest.load_inputs).
+
+    `timings`, when given, receives the seconds spent in each stage (for the benchmark).
+    """
+    clock = _Stopwatch(timings)
+    tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
+    clock("tidy_frames")
+    return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings)
+
+
+def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
+                   reliability: bool = True, timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
+    """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards."""
+    # Millions of small acyclic objects (history points, sample lists): the cyclic collector
+    # would rescan them again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
+                    timings: dict[str, float] | None) -> dict[str, Leaderboard]:
+    clock = _Stopwatch(timings)
+    cases = tidy.cases
+    if cases.empty:
+        return {}
+    cases["entry_id"] = cases.groupby(ENTRY_KEYS, sort=True).ngroup()
+    cases["energy_ok"] = energy_choice(cases)
+    labels = cases.drop_duplicates("entry_id").sort_values("entry_id")
+    tidy.entry_labels = [tuple(str(x) for x in row) for row in labels[ENTRY_KEYS].itertuples(index=False)]
+    clock("entry_keys")
+    pooled = pool_metrics(tidy, draws=draws, seed=seed)
+    clock("pool_metrics")
+    entries = build_entries(tidy, pooled, boards)
+    clock("build_entries")
+    failures_by_group: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for failure in tidy.failures:
+        key = (failure["board"], failure["hardware_class"], failure["board_version"])
+        error = f": {failure['error'][0]}" if failure["error"] else ""
+        failures_by_group[key].append(f"entry {failure['entry']!r} {failure['outcome']} in run "
+                                      f"{failure['run_id']}{error}")
+
+    leaderboards: dict[str, Leaderboard] = {}
+    group_rows = cases.groupby(GROUP_KEYS, sort=True)
+    by_board: dict[str, list[Group]] = defaultdict(list)
+    board_runs: dict[str, set[int]] = defaultdict(set)
+    for (board_name, hardware_class, version), rows in group_rows:
+        board = boards[board_name]
+        entry_ids = sorted(set(rows["entry_id"].tolist()))
+        newest = tidy.runs[int(rows["run"].max())].record.environment.model_dump(mode="json")
+        board_runs[board_name].update(rows["run"].tolist())
+        group = build_group(board, hardware_class, version, [entries[i] for i in entry_ids], newest,
+                            failures_by_group.get((board_name, hardware_class, version), []),
+                            draws=draws, seed=seed, reliability=reliability)
+        by_board[board_name].append(group)
+    clock("groups")
+
+    for board_name, groups in sorted(by_board.items()):
+        board = boards[board_name]
+        used = [tidy.runs[i] for i in sorted(board_runs[board_name])]
+        newest = max((run.record.finished_at or run.record.started_at) for run in used)
+        leaderboards[board_name] = Leaderboard(
+            board=board.name, title=board.title, description=board.description,
+            objectives=board.objectives, primary=board.primary, reference_point=board.reference_point,
+            top_k=board.top_k, generated_at=newest,
+            inputs=[InputRun(path=run.path, sha256=run.sha256, run_id=run.record.run_id,
+                             started_at=run.record.started_at, status=run.record.status, format=run.format,
+                             git_commit=run.git_commit) for run in used],
+            groups=groups)
+    clock("leaderboards")
+    return leaderboards
+
+
+class _Stopwatch:
+    """Seconds per stage: wall clock under the stage's name, this process's CPU time under "<name> cpu"."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.last = (time.perf_counter(), time.process_time())
+
+    def __call__(self, stage: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        if self.timings is not None:
+            self.timings[stage] = self.timings.get(stage, 0.0) + now[0] - self.last[0]
+            self.timings[f"{stage} cpu"] = self.timings.get(f"{stage} cpu", 0.0) + now[1] - self.last[1]
+        self.last = now
+
+
+def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
+              default_board: str | None = None, reliability: bool = True, strict: bool = False,
+              warn: Warn = default_warn) -> dict[str, Leaderboard]:
+    """Read and validate every input, then build one Leaderboard per board that has cases.
+
+    Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
+    """
+    if default_board is not None:
+        try:
+            check_slug(default_board)
+        except ValueError as exc:
+            raise RecordError(f"--default-board: {exc}") from None
+    objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
+    runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives)
+    for message in load_warnings:
+        warn(message)
+    return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict, warn=warn)
+
+
+def leaderboard_path(out_dir: str | Path, board: str) -> Path:
+    return Path(out_dir) / check_slug(board) / "leaderboard.json"
+
+
+def write_leaderboards(leaderboards: dict[str, Leaderboard], out_dir: str | Path) -> list[Path]:
+    """Write each leaderboard atomically; paths are checked before the first write."""
+    targets = [(leaderboard_path(out_dir, name), board) for name, board in sorted(leaderboards.items())]
+    return [save_leaderboard(board, path) for path, board in targets]

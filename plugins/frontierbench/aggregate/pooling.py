@@ -1,0 +1,176 @@
+"""Step 3 of `frontierbench aggregate`: pool the repeated runs of each entry into estimates.
+
+Vectorised over all entries at once; the statistics themselves are pooling.py's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from frontierbench.formats.leaderboard import MetricEstimate
+from frontierbench.stats.intervals import (
+    grouped_median_intervals,
+    row_medians,
+    mean_interval,
+    round_array,
+    round_sig,
+    run_spread_array,
+)
+from frontierbench.aggregate.tidy import Tidy
+
+ENERGY_METRICS = frozenset({"energy", "carbon"})  # their provenance is the energy meter's
+MEASURED_ENERGY = frozenset({"rapl", "nvml"})
+# Point values are computed from the already-rounded samples; 12 digits drop float noise such as
+# 0.010144875000000001 while staying within 1e-9 of a median recomputed from the stored samples.
+POINT_DIGITS = 12
+
+
+def energy_choice(cases: pd.DataFrame) -> np.ndarray:
+    """Per case: does its energy come from the method its entry's energy is pooled from?"""
+    rank = np.where(cases["energy_method"].isin(MEASURED_ENERGY), 0,
+                    np.where(cases["energy_method"] == "estimated", 1, 2))
+    counts = (pd.DataFrame({"entry_id": cases["entry_id"], "method": cases["energy_method"], "rank": rank})
+              .groupby(["entry_id", "method", "rank"], sort=False).size().rename("count").reset_index())
+    chosen = (counts.sort_values(["entry_id", "rank", "count", "method"], ascending=[True, True, False, True])
+              .drop_duplicates("entry_id").set_index("entry_id")["method"])
+    return (cases["energy_method"].to_numpy() == chosen.reindex(cases["entry_id"]).to_numpy())
+
+
+@dataclass
+class Pooled:
+    estimates: dict[int, dict[str, MetricEstimate]]  # entry_id -> metric -> estimate
+    points: np.ndarray  # per metric row: the run's point value (median of rounds, mean of items, value)
+
+
+def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
+    cases, m = tidy.cases, tidy.metrics
+    n_rows = len(m)
+    row_entry = cases["entry_id"].to_numpy()[m["case"].to_numpy()]
+    row_run = cases["run"].to_numpy()[m["case"].to_numpy()]
+    counts = m["n"].to_numpy()
+    offsets = m["offset"].to_numpy()
+    kinds = m["kind"].to_numpy()
+    # Rounded once, here: every estimate below is computed from exactly the numbers written out,
+    # so a reader recomputing a median from the stored samples gets the stored value.
+    values = round_array(m["value"].to_numpy())
+    # Round samples are written out as they are: round them here. Item scores are written only as
+    # their item-wise means, which are rounded when pooled.
+    all_samples = tidy.samples.copy()
+    round_samples = np.repeat((kinds == "rounds") & (counts > 0), counts)
+    all_samples[round_samples] = round_array(all_samples[round_samples])
+
+    # Per-row point values: what each run says on its own (medians only where rounds are).
+    sample_row = np.repeat(np.arange(n_rows), counts)
+    medians = row_medians(all_samples, offsets, counts, (kinds == "rounds") & (counts > 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.bincount(sample_row, weights=all_samples, minlength=n_rows) / counts
+    points = np.where(counts == 0, values, np.where(kinds == "items", means, medians))
+
+    # Energy from a method other than the entry's chosen one is left out of its pool.
+    energy_ok = tidy.cases["energy_ok"].to_numpy()[m["case"].to_numpy()]
+    excluded = m["metric"].isin(ENERGY_METRICS).to_numpy() & ~energy_ok
+    pool_frame = pd.DataFrame({"entry": row_entry, "metric": m["metric"]})
+    pool_id = pool_frame.groupby(["entry", "metric"], sort=True, observed=True).ngroup().to_numpy()
+    n_pools = int(pool_id.max()) + 1 if n_rows else 0
+
+    used = ~excluded
+    sampled_rows = used & (counts > 0)
+    rounds_rows = sampled_rows & (kinds == "rounds")
+    pool_has_samples = np.bincount(pool_id[sampled_rows], minlength=n_pools) > 0
+
+    # Rounds: every round of every run, one median per pool (one sort for all pools).
+    take = np.repeat(rounds_rows, counts)
+    r_samples = all_samples[take]
+    r_pool = np.repeat(pool_id, counts)[take]
+    rounds = grouped_median_intervals(r_samples, r_pool, n_pools)
+    r_order = np.argsort(r_pool, kind="stable")  # run order kept inside each pool
+    r_sorted = r_samples[r_order]
+    r_bounds = np.concatenate(([0], np.cumsum(np.bincount(r_pool, minlength=n_pools))))
+
+    # Values without samples: several runs -> median over runs.
+    value_rows = used & (counts == 0) & ~np.isnan(values)
+    by_runs = grouped_median_intervals(values[value_rows], pool_id[value_rows], n_pools)
+
+    # Rows of each pool, in run order (rows were built run by run).
+    row_order = np.argsort(pool_id, kind="stable")
+    row_bounds = np.concatenate(([0], np.cumsum(np.bincount(pool_id, minlength=n_pools))))
+
+    metric_names = m["metric"].astype(str).to_numpy()
+    units = m["unit"].to_numpy()
+    hib = m["higher_is_better"].to_numpy()
+    run_ids = [run.record.run_id for run in tidy.runs]
+    entry_labels = tidy.entry_labels
+    estimates: dict[int, dict[str, MetricEstimate]] = defaultdict(dict)
+
+    rounded_points = round_array(points)
+    for p in range(n_pools):
+        rows = row_order[row_bounds[p]:row_bounds[p + 1]]
+        last = rows[-1]
+        name = metric_names[last]
+        live = rows[used[rows]]
+        known = rounded_points[live]
+        known = known[~np.isnan(known)]
+        run_values = known.tolist()
+        prov = tidy.provenance[last].model_dump(mode="json")
+        prov["runs"] = len(set(row_run[live].tolist()))
+        if excluded[rows].any():
+            prov["excluded_runs"] = sorted({run_ids[i] for i in row_run[rows[excluded[rows]]]})
+            prov["excluded_because"] = "energy measured by a different method than this entry's"
+        if len(set(hib[rows].tolist())) > 1:
+            prov["warning"] = "runs disagree on higher_is_better; the newest run's direction is used"
+        fields: dict[str, Any] = {"unit": str(units[last]), "higher_is_better": bool(hib[last]),
+                                  "run_values": run_values,
+                                  "run_spread": round_or_none(run_spread_array(known))}
+        if pool_has_samples[p] and kinds[live[counts[live] > 0][-1]] == "items":
+            sampled = live[counts[live] > 0]
+            sizes = counts[sampled]
+            if len(sampled) > 1 and (sizes == sizes[0]).all():
+                block = all_samples[offsets[sampled][:, None] + np.arange(sizes[0])]
+                pooled = round_array(block.mean(axis=0))
+                prov["pooling"] = f"item-wise mean over {len(sampled)} runs"
+            else:
+                pooled = round_array(np.concatenate([all_samples[o:o + k] for o, k in zip(offsets[sampled], sizes)]))
+                prov["pooling"] = ("one run" if len(sampled) == 1
+                                   else "concatenated (runs scored different numbers of items)")
+            key = entry_labels[row_entry[last]] + (name,)
+            est = mean_interval(pooled, seed=seed, key=key, draws=draws)
+            prov["bootstrap"] = {"draws": draws, "seed": seed, "method": "percentile"}
+            fields.update(value=round_sig(est.value, POINT_DIGITS), low=round_or_none(est.low), high=round_or_none(est.high), estimator="mean",
+                          interval="bootstrap", n=est.n, sample_kind="items", samples=pooled.tolist())
+        elif pool_has_samples[p]:
+            prov["pooling"] = "rounds of all runs concatenated"
+            prov["coverage"] = round_or_none(float(rounds["coverage"][p]))
+            fields.update(value=round_sig(float(rounds["value"][p]), POINT_DIGITS), low=float(rounds["low"][p]),
+                          high=float(rounds["high"][p]), estimator="median", interval="quantile",
+                          n=int(rounds["n"][p]), sample_kind="rounds",
+                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist())
+        elif by_runs["n"][p] >= 2:
+            prov["pooling"] = "median over runs (no samples recorded)"
+            prov["coverage"] = round_or_none(float(by_runs["coverage"][p]))
+            fields.update(value=round_sig(float(by_runs["value"][p]), POINT_DIGITS), low=float(by_runs["low"][p]),
+                          high=float(by_runs["high"][p]), estimator="median", interval="quantile",
+                          n=int(by_runs["n"][p]), sample_kind="runs")
+        else:
+            value = float(by_runs["value"][p]) if by_runs["n"][p] == 1 else None
+            fields.update(value=value, estimator="value", interval="none", n=int(by_runs["n"][p]))
+        fields["provenance"] = prov
+        estimates[int(row_entry[last])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
+    return Pooled(dict(estimates), points)
+
+
+def _estimate_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    base = {"low": None, "high": None, "estimator": "value", "interval": "none", "n": 0, "sample_kind": None,
+            "samples": None, "run_values": [], "run_spread": None, "provenance": {}}
+    base.update(fields)
+    return base
+
+
+def round_or_none(value: float | None) -> float | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return round_sig(float(value))

@@ -1,0 +1,1 @@
+"""What runs inside pytest: the `frontier` fixture, the session, the environment, the meters."""

@@ -1,0 +1,106 @@
+"""The terminal summary: one rich table row per case.
+
+It reads the run record as written (plain JSON data), so a pytest session needs no pydantic.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+
+from typing import Any
+
+from frontierbench.stats.median import median_interval
+
+Metric = dict[str, Any]  # one entry of a case's "metrics", as in the run record
+
+STANDARD = {"wall_time", "throughput", "peak_memory", "cuda_peak_memory", "energy", "carbon",
+            "training_time", "training_energy"}
+
+
+def format_seconds(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_bytes(count: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count:.0f} B"
+
+
+def format_time_cell(metric: Metric | None) -> str:
+    if metric is None or metric.get("value") is None:
+        return "-"
+    text = format_seconds(metric["value"])
+    samples = metric.get("samples")
+    if samples and len(samples) > 1:
+        low, high = median_interval(samples)
+        text += f" [{format_seconds(low)}, {format_seconds(high)}]"
+    return text
+
+
+def format_energy_cell(metric: Metric | None) -> str:
+    if metric is None:
+        return "-"
+    method = metric["provenance"]["method"]
+    if metric.get("value") is None:
+        return method
+    return f"{metric['value']:.3g} J ({method})"
+
+
+def format_quality_cell(metrics: dict[str, Metric]) -> str:
+    """The figures the case reported through frontier.quality()."""
+    parts = []
+    for name in sorted(metrics):
+        metric = metrics[name]
+        if name in STANDARD or metric.get("value") is None or metric["provenance"].get("kind") != "quality":
+            continue
+        parts.append(f"{name}={metric['value']:.4g}")
+    return ", ".join(parts)
+
+
+def skipped_lines(cases) -> list[str]:
+    """Skipped cases, one line per reason: a row each would bury the measured ones."""
+    reasons: dict[str, int] = {}
+    for case in cases:
+        reason = case.get("error") or "no reason given"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return [f"skipped {count} case{'s' if count > 1 else ''}: {reason}" for reason, count in reasons.items()]
+
+
+def render_summary(record: dict[str, Any], *, width: int = 120, color: bool = False, max_rows: int = 50) -> str:
+    """The table, capped at `max_rows` rows (0 = all): rich costs about 1.6 ms per row, and the
+    run record holds every case anyway."""
+    table = Table(title=f"frontierbench · {record['environment']['hardware_class']} · {record['status']}",
+                  title_justify="left", expand=False)
+    for column in ("entry", "board", "device", "outcome", "wall time (median [95% CI])", "peak mem",
+                   "energy / call", "quality"):
+        table.add_column(column, overflow="fold")
+    ran = [case for case in record["cases"] if case["outcome"] != "skipped"]
+    ran.sort(key=lambda case: case["outcome"] == "passed")  # failures first; stable otherwise
+    shown = ran if max_rows <= 0 else ran[:max_rows]
+    for case in shown:
+        metrics = case["metrics"]
+        memory = metrics.get("cuda_peak_memory") or metrics.get("peak_memory")
+        outcome, error = case["outcome"], case.get("error")
+        if error and outcome != "passed":
+            outcome = f"{outcome}: {error[:60]}"
+        table.add_row(case["entry"], case.get("board") or "-", case.get("device", "cpu"), outcome,
+                      format_time_cell(metrics.get("wall_time")),
+                      format_bytes(memory["value"]) if memory and memory.get("value") is not None else "-",
+                      format_energy_cell(metrics.get("energy")), format_quality_cell(metrics))
+    buffer = io.StringIO()
+    Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,
+            highlight=False).print(table)
+    for line in skipped_lines([case for case in record["cases"] if case["outcome"] == "skipped"]):
+        buffer.write(line + "\n")
+    hidden = len(ran) - len(shown)
+    if hidden:
+        buffer.write(f"... and {hidden} more cases, all in the run record (--frontier-summary-rows=0 shows all)\n")
+    return "\n" + buffer.getvalue()

@@ -1,0 +1,197 @@
+"""`frontierbench check LEADERBOARDS... [--min-dior 0.95]`: how reliable is every decision?
+
+For each board and hardware class it prints the DIoR of the front, the ranking and the leader
+under each perturbation family, the leader's leave-one-out stability, the delta-front, each
+entry's front probability, and how much cheaper the benchmark could run. The exit code is 1 when
+any applicable decision falls below --min-dior (a CI gate), 2 on bad input.
+
+Reports stored in the leaderboard are used as they are; a group without one, or every group
+with --recompute, is assessed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from frontierbench.formats.board import BoardDefinition
+from frontierbench.formats.leaderboard import Group, Leaderboard, load_leaderboard
+from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_files
+from frontierbench.formats.run import RecordError, describe_validation_error
+from frontierbench.reliability.assess import assess_group, failing_decisions
+from frontierbench.formats.reliability import ReliabilityReport
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("leaderboards", nargs="+", metavar="LEADERBOARDS",
+                        help="leaderboard JSON files, or directories searched for them")
+    parser.add_argument("--min-dior", type=float, default=0.95,
+                        help="lowest acceptable DIoR for any decision (default 0.95); below it, exit 1")
+    parser.add_argument("--draws", type=int, default=1000, help="bootstrap draws when assessing (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed when assessing (default 0)")
+    parser.add_argument("--recompute", action="store_true",
+                        help="assess every group again instead of using the stored reports")
+
+
+# ---------------------------------------------------------------------------------------------
+# Input
+
+
+def find_leaderboards(arguments: list[str]) -> list[tuple[Path, Leaderboard]]:
+    """Named files must be leaderboards; directories are searched for files that are."""
+    return [(path, load_leaderboard(path)) for path in leaderboard_files(arguments)]
+
+
+def board_of(leaderboard: Leaderboard, group: Group, source: Path) -> BoardDefinition:
+    """The board definition a leaderboard was built from, as far as assessing needs it."""
+    try:
+        return BoardDefinition(
+            name=leaderboard.board, title=leaderboard.title, description=leaderboard.description,
+            version=group.board_version, objectives=leaderboard.objectives, primary=leaderboard.primary,
+            reference_point=leaderboard.reference_point, top_k=leaderboard.top_k,
+        )
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc, str(source))) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def _dior(value: float | None, min_dior: float) -> Text:
+    if value is None:
+        return Text("–", style="dim")
+    return Text(f"{value:.3f}", style="green" if value >= min_dior else "bold red")
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x:.4g}"
+
+
+def _fraction(f: float) -> str:
+    return "1" if f >= 1 else f"1/{round(1 / f)}"
+
+
+def render(console: Console, leaderboard: Leaderboard, group: Group, report: ReliabilityReport,
+           min_dior: float) -> list[tuple[str, str, float]]:
+    failures = failing_decisions(report, min_dior)
+    verdict = Text("reliable", style="bold green") if not failures else Text("NOT reliable", style="bold red")
+    console.rule(f"[bold]{leaderboard.title}[/] ({leaderboard.board}) · {group.hardware_class} · "
+                 f"board v{group.board_version}")
+    head = Text.assemble(verdict, f" at DIoR ≥ {min_dior:g} · {len(report.entries)} entries · "
+                                  f"{report.draws} draws · seed {report.seed} · primary {leaderboard.primary}")
+    console.print(head)
+
+    families = Table(title="Decision impact on reliability (DIoR) per perturbation family", title_justify="left")
+    for column in ("family", "what varies", "draws", "front", "ranking", "leader"):
+        families.add_column(column, justify="right" if column in ("draws", "front", "ranking", "leader") else "left")
+    for fam in report.families:
+        if fam.applicable:
+            families.add_row(fam.family, fam.description, str(fam.draws), _dior(fam.dior_front, min_dior),
+                             _dior(fam.dior_rank, min_dior), _dior(fam.dior_leader, min_dior))
+        else:
+            families.add_row(fam.family, Text(f"{fam.description} — n/a: {fam.reason}", style="dim"), "", "", "", "")
+    console.print(families)
+
+    leaders = getattr(report, "leaders", None) or ([report.leader] if report.leader else [])
+    leader_entry = report.entries.get(report.leader) if report.leader else None
+    line = Text(f"Leader: {' = '.join(leaders) or '–'}")
+    if len(leaders) > 1:
+        line.append(" (tied at the point estimate)")
+    if leader_entry is not None:
+        line.append(f" (P(top-1) = {leader_entry.p_top1:.2f})")
+    loo = next((f for f in report.families if f.family == "D"), None)
+    if loo is None or not loo.applicable:
+        line.append(" · leave-one-entry-out n/a", style="dim")
+    elif report.leader_stable_loo:
+        line.append(" · stable when any one entry is left out", style="green")
+    else:
+        line.append(f" · FLIPS when one of these is left out: {', '.join(report.leader_flipped_by)}", style="bold red")
+    console.print(line)
+    front = getattr(report, "front", None)
+    if front is not None:
+        console.print(f"Front: {', '.join(front) or '–'}")
+    console.print(f"Delta-front (no entry better by more than the board's margins on every objective): "
+                  f"{', '.join(report.delta_front) or '–'}")
+    hv = getattr(report, "hypervolume", None)
+    if hv is not None:
+        lo, hi = getattr(report, "hypervolume_interval", (None, None)) or (None, None)
+        console.print(f"Hypervolume: {_num(hv)} [{_num(lo)}, {_num(hi)}]")
+
+    entries = Table(title=f"Entries (P from joint {getattr(report, 'headline_families', 'A+B')} draws)",
+                    title_justify="left")
+    for column in ("entry", "P(front)", "", "rank [95%]", "P(top-1)", "P(top-k)", leaderboard.primary,
+                   "shadowed by", "tied with"):
+        entries.add_column(column, justify="left" if column in ("entry", "", "shadowed by", "tied with") else "right")
+    styles = {"robust": "green", "likely": "cyan", "borderline": "yellow", "off": "dim"}
+    for name, e in sorted(report.entries.items(), key=lambda item: (item[1].rank, item[0])):
+        value = (getattr(e, "values", None) or {}).get(leaderboard.primary)
+        lo, hi = e.intervals.get(leaderboard.primary, (None, None))
+        ties = e.tied_with
+        entries.add_row(
+            name, f"{e.p_front:.2f}", Text(e.front_label, style=styles[e.front_label]),
+            f"{e.rank} [{e.rank_interval[0]}–{e.rank_interval[1]}]", f"{e.p_top1:.2f}", f"{e.p_topk:.2f}",
+            f"{_num(value)} [{_num(lo)}, {_num(hi)}]", e.sole_dominator or "",
+            ", ".join(ties[:4]) + (f" +{len(ties) - 4}" if len(ties) > 4 else ""),
+        )
+    console.print(entries)
+
+    if report.budget:
+        budget = Table(title="Efficient benchmarking: a subsample of the rounds and items vs the full run",
+                       title_justify="left")
+        for column in ("budget", "rounds", "items", "front", "ranking", "leader"):
+            budget.add_column(column, justify="right")
+        for point in report.budget:
+            budget.add_row(_fraction(point.fraction), _num(point.rounds), _num(point.items),
+                           _dior(point.dior_front, min_dior), _dior(point.dior_rank, min_dior),
+                           _dior(point.dior_leader, min_dior))
+        console.print(budget)
+    if report.smallest_reliable_fraction is not None:
+        f = report.smallest_reliable_fraction
+        console.print(Text(f"The decisions hold at {_fraction(f)} of the measured rounds and items: "
+                           f"the benchmark could run {1 / f:g}x cheaper.", style="green"))
+    elif report.budget:
+        console.print("No cheaper budget reproduces the decisions: keep the full rounds and items.")
+    if report.needs_more:
+        console.print("Entries whose place on the front is uncertain (0.05 < P(front) < 0.95):")
+        for need in report.needs_more:
+            wants = [f"{need.suggested_rounds} rounds" if need.suggested_rounds else "",
+                     f"{need.suggested_items} items" if need.suggested_items else ""]
+            console.print(f"  {need.entry}: P(front) = {need.p_front:.2f}; suggest "
+                          f"{' and '.join(w for w in wants if w) or 'more data'}")
+    for note in getattr(report, "notes", None) or []:
+        console.print(Text(f"note: {note}", style="dim"))
+    for family, decision, value in failures:
+        console.print(Text(f"✗ family {family}: the {decision} decision has DIoR {value:.3f} < {min_dior:g}",
+                           style="bold red"))
+    console.print()
+    return failures
+
+
+def main(args: argparse.Namespace) -> int:
+    if not 0 <= args.min_dior <= 1:
+        raise RecordError(f"--min-dior must be between 0 and 1, got {args.min_dior}")
+    if args.draws < 1:
+        raise RecordError(f"--draws must be positive, got {args.draws}")
+    console = Console(highlight=False, width=None if Console().is_terminal else 140)
+    any_failure = False
+    for source, leaderboard in find_leaderboards(args.leaderboards):
+        if not leaderboard.groups:
+            console.print(f"{source}: no groups to check")
+        for index, group in enumerate(leaderboard.groups):
+            report = group.reliability
+            if report is None or args.recompute:
+                board = board_of(leaderboard, group, source)
+                try:
+                    report = assess_group(group, board, draws=args.draws, seed=args.seed, min_dior=args.min_dior)
+                except ValueError as exc:
+                    raise RecordError(f"{source}: field 'groups.{index}': {exc}") from exc
+            any_failure |= bool(render(console, leaderboard, group, report, args.min_dior))
+    return 1 if any_failure else 0

@@ -1,0 +1,168 @@
+"""`frontierbench report`: the trade-offs a board set out to show, as measured.
+
+A board lists its claims in board.toml as `[[comparisons]]` (a baseline entry, a candidate entry,
+the metrics to compare, and what the literature reports). The report puts the measured figures
+next to each claim, with 95% intervals, whichever way they came out.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from frontierbench.formats.atomic import write_text_atomic
+from frontierbench.formats.board import BoardDefinition, Comparison, load_boards
+from frontierbench.formats.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
+
+DRAWS = 2000
+
+
+@dataclass
+class MetricComparison:
+    metric: str
+    unit: str
+    higher_is_better: bool
+    baseline: MetricEstimate | None
+    candidate: MetricEstimate
+    ratio: float | None  # candidate / baseline
+    ratio_interval: tuple[float, float] | None
+    difference: float | None  # candidate - baseline
+    difference_interval: tuple[float, float] | None
+
+
+def _bootstrap_ratio(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
+    """Interval of candidate/baseline from each side's own samples (rounds are independent)."""
+    if base.sample_kind != "rounds" or cand.sample_kind != "rounds" or not base.samples or not cand.samples:
+        return None
+    b, c = np.asarray(base.samples), np.asarray(cand.samples)
+    pick = np.median if base.estimator == "median" else np.mean
+    ratios = (pick(c[rng.integers(0, len(c), (DRAWS, len(c)))], axis=1)
+              / pick(b[rng.integers(0, len(b), (DRAWS, len(b)))], axis=1))
+    low, high = np.percentile(ratios, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _bootstrap_difference(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
+    """Paired interval of candidate - baseline over the same items (quality per item)."""
+    if base.sample_kind != "items" or cand.sample_kind != "items" or not base.samples or not cand.samples:
+        return None
+    if len(base.samples) != len(cand.samples):
+        return None
+    diff = np.asarray(cand.samples) - np.asarray(base.samples)
+    means = diff[rng.integers(0, len(diff), (DRAWS, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def compare_entries(group: Group, comparison: Comparison, seed: int = 0) -> list[MetricComparison] | str:
+    """The comparison's figures, or why it cannot be made in this group."""
+    entries = {entry.name: entry for entry in group.entries}
+    missing = [name for name in (comparison.baseline, comparison.candidate) if name not in entries]
+    if missing:
+        return f"not measured in this group: {', '.join(missing)}"
+    rng = np.random.default_rng(seed)
+    rows = []
+    for metric in comparison.metrics:
+        base = entries[comparison.baseline].metrics.get(metric)
+        cand = entries[comparison.candidate].metrics.get(metric)
+        if cand is None or cand.value is None:
+            continue
+        if base is None or base.value is None:  # a figure only the candidate has (acceptance rate)
+            rows.append(MetricComparison(metric, cand.unit, cand.higher_is_better, None, cand,
+                                         None, None, None, None))
+            continue
+        ratio = cand.value / base.value if base.value else None
+        rows.append(MetricComparison(metric, base.unit, base.higher_is_better, base, cand, ratio,
+                                     _bootstrap_ratio(base, cand, rng), cand.value - base.value,
+                                     _bootstrap_difference(base, cand, rng)))
+    return rows
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+def _estimate(estimate: MetricEstimate | None) -> str:
+    if estimate is None:
+        return "–"
+    text = _number(estimate.value)
+    if estimate.low is not None and estimate.high is not None and estimate.interval != "none":
+        text += f" [{_number(estimate.low)}, {_number(estimate.high)}]"
+    return text
+
+
+def _change(row: MetricComparison) -> str:
+    if row.baseline is None:
+        return "candidate only"
+    if row.difference_interval is not None or (row.ratio is None and row.difference is not None):
+        text = f"{row.difference:+.4g}"
+        if row.difference_interval:
+            text += f" [{row.difference_interval[0]:+.4g}, {row.difference_interval[1]:+.4g}]"
+        return text + " (difference)"
+    if row.ratio is None:
+        return "–"
+    text = f"×{row.ratio:.3g}"
+    if row.ratio_interval:
+        text += f" [{row.ratio_interval[0]:.3g}, {row.ratio_interval[1]:.3g}]"
+    if not row.higher_is_better and row.ratio > 0:
+        timed = row.metric in ("wall_time", "time_per_token", "ttft")
+        if row.ratio <= 1:
+            text += f" ({1 / row.ratio:.3g}× faster)" if timed else f" ({1 / row.ratio:.3g}× less)"
+        else:
+            text += f" ({row.ratio:.3g}× slower)" if timed else f" ({row.ratio:.3g}× more)"
+    return text
+
+
+def render_board(leaderboard: Leaderboard, board: BoardDefinition) -> str:
+    lines = [f"## {leaderboard.title} (`{leaderboard.board}`)", ""]
+    if not board.comparisons:
+        return "\n".join(lines + ["No comparisons are declared in this board's board.toml.", ""])
+    for group in leaderboard.groups:
+        energy = group.energy_method
+        lines += [f"### {group.hardware_class} · board v{group.board_version} · energy {energy}", ""]
+        for comparison in board.comparisons:
+            lines += [f"**{comparison.title}** — `{comparison.candidate}` against `{comparison.baseline}`.", ""]
+            if comparison.claim:
+                lines += [f"The literature: {comparison.claim}", ""]
+            result = compare_entries(group, comparison)
+            if isinstance(result, str):
+                lines += [f"*Not compared: {result}.*", ""]
+                continue
+            lines += ["| metric | baseline | candidate | change (95% interval) |", "|---|---|---|---|"]
+            for row in result:
+                unit = f" ({row.unit})" if row.unit else ""
+                lines.append(f"| {row.metric}{unit} | {_estimate(row.baseline)} | {_estimate(row.candidate)} "
+                             f"| {_change(row)} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def render_report(leaderboards: list[Leaderboard], boards: dict[str, BoardDefinition]) -> str:
+    parts = ["# Trade-offs reproduced by the reference suite", "",
+             "Generated by `frontierbench report` from the leaderboards; every figure is a measurement of",
+             "this run (medians of timed rounds, means of per-item quality, 95% intervals by bootstrap).",
+             "Energy marked `estimated` comes from codecarbon's power model, not from a counter.", ""]
+    for leaderboard in sorted(leaderboards, key=lambda lb: lb.board):
+        if leaderboard.board in boards:
+            parts.append(render_board(leaderboard, boards[leaderboard.board]))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("leaderboards", nargs="+", help="leaderboard.json files or folders holding them")
+    parser.add_argument("--boards", default="leaderboards", help="board definitions (default: leaderboards/)")
+    parser.add_argument("-o", "--output", default=None, help="write the markdown here (default: print it)")
+
+
+def main(args: argparse.Namespace) -> int:
+    paths = find_leaderboards(args.leaderboards)
+    report = render_report([load_leaderboard(p) for p in paths], load_boards(args.boards))
+    if args.output:
+        write_text_atomic(Path(args.output), report)
+        print(f"frontierbench report: wrote {args.output}")
+    else:
+        print(report)
+    return 0

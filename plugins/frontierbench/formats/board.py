@@ -1,0 +1,101 @@
+"""Board definitions: leaderboards/<board>/board.toml.
+
+A board fixes what "better" means: its objectives with directions and practical margins, the
+primary metric for rankings, and a hypervolume reference point that does not move with the data.
+"""
+
+from __future__ import annotations
+
+import re
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from frontierbench.formats.leaderboard import Objective
+from frontierbench.formats.run import RecordError, describe_validation_error
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def check_slug(name: str, what: str = "board name") -> str:
+    """Board and entry slugs become path components: refuse anything that could escape."""
+    if not isinstance(name, str) or not SLUG.match(name):
+        raise ValueError(f"{what} {name!r} is not a safe slug (lowercase letters, digits, '-', '_')")
+    return name
+
+
+class Comparison(BaseModel):
+    """A trade-off the board sets out to show: candidate against baseline on some metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    baseline: str
+    candidate: str
+    metrics: list[str]
+    claim: str = ""  # what the literature reports, quoted next to what we measured
+
+
+class BoardDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    title: str
+    description: str = ""
+    version: str
+    objectives: list[Objective]
+    primary: str
+    reference_point: dict[str, float]
+    top_k: int = 3
+    # Inference counts at which full-cycle energy (training + N inferences) is reported.
+    usage_intensities: list[int] = Field(default_factory=lambda: [1_000, 1_000_000])
+    comparisons: list[Comparison] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, name: str) -> str:
+        return check_slug(name)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BoardDefinition":
+        metrics = [o.metric for o in self.objectives]
+        if len(metrics) < 2:
+            raise ValueError("a board needs at least two objectives to draw a frontier")
+        if self.primary not in metrics:
+            raise ValueError(f"primary {self.primary!r} is not one of the objectives {metrics}")
+        missing = [m for m in metrics if m not in self.reference_point]
+        if missing:
+            raise ValueError(f"reference_point lacks a value for {missing}")
+        return self
+
+    def objective(self, metric: str) -> Objective:
+        return next(o for o in self.objectives if o.metric == metric)
+
+
+def load_board(path: str | Path) -> BoardDefinition:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RecordError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return BoardDefinition.model_validate(data)
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc, str(path))) from exc
+
+
+def load_boards(root: str | Path) -> dict[str, BoardDefinition]:
+    """Every leaderboards/<board>/board.toml under root, by board name."""
+    boards = {}
+    for path in sorted(Path(root).glob("*/board.toml")):
+        board = load_board(path)
+        if board.name != path.parent.name:
+            raise RecordError(f"{path}: field 'name' is {board.name!r} but the folder is {path.parent.name!r}")
+        boards[board.name] = board
+    return boards

@@ -1,0 +1,185 @@
+"""The leaderboard: one versioned JSON per board (schema "frontierbench.leaderboard/1").
+
+A leaderboard holds one *group* per (hardware class, board version): results from different
+groups are never ranked together. Each group carries its entries' metric estimates (with their
+samples, so the reliability checks and the site can resample and draw them), its Pareto front,
+hypervolume, derived metrics and the reliability report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from frontierbench.formats.atomic import write_json_atomic
+from frontierbench.formats.run import (
+    RecordError,
+    describe_validation_error,
+    load_validated,
+    migrate,
+    read_json,
+    schema_version,
+)
+from frontierbench.formats.reliability import ReliabilityReport
+
+LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
+LEADERBOARD_SCHEMA_VERSION = 1
+LEADERBOARD_SCHEMA = f"{LEADERBOARD_SCHEMA_NAME}/{LEADERBOARD_SCHEMA_VERSION}"
+LEADERBOARD_MIGRATIONS: dict[int, Any] = {}
+
+
+class Objective(BaseModel):
+    """One axis of the frontier, as defined in board.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    direction: Literal["min", "max"]
+    margin: float = 0.0  # the practical margin for the delta-front
+    margin_kind: Literal["relative", "absolute"] = "relative"
+    label: str | None = None
+    unit: str | None = None
+    log_scale: bool = False
+
+
+class MetricEstimate(BaseModel):
+    """A pooled metric: point estimate, 95% interval, samples and where they came from."""
+
+    model_config = ConfigDict(extra="allow")
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    unit: str
+    higher_is_better: bool
+    estimator: Literal["median", "mean", "value", "derived"] = "value"
+    interval: Literal["quantile", "bootstrap", "none"] = "none"
+    n: int = 0
+    sample_kind: Literal["rounds", "items", "runs"] | None = None
+    samples: list[float] | None = None
+    run_values: list[float] = Field(default_factory=list)  # one point value per input run
+    run_spread: float | None = None  # (max - min) / |median| of run_values, when >= 2 runs
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+
+class HistoryPoint(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    run_id: str
+    started_at: str
+    git_commit: str | None = None
+    board_version: str | None = None
+    values: dict[str, float | None] = Field(default_factory=dict)
+
+
+class LeaderboardEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    family: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    device: str = "cpu"
+    nodeids: list[str] = Field(default_factory=list)
+    runs: list[str] = Field(default_factory=list)
+    metrics: dict[str, MetricEstimate] = Field(default_factory=dict)
+    energy_method: str = "unavailable"
+    on_front: bool = False
+    dominated_by: list[str] = Field(default_factory=list)
+    history: list[HistoryPoint] = Field(default_factory=list)
+
+
+class InputRun(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    path: str
+    sha256: str
+    run_id: str
+    started_at: str
+    status: str
+    format: Literal["frontierbench", "pytest-benchmark"] = "frontierbench"
+    git_commit: str | None = None
+
+
+class Group(BaseModel):
+    """The entries that may be ranked together: one hardware class, one board version."""
+
+    model_config = ConfigDict(extra="allow")
+
+    hardware_class: str
+    board_version: str
+    environment: dict[str, Any] = Field(default_factory=dict)  # fingerprint of the newest run
+    energy_method: str = "unavailable"  # one method for the whole group, or "mixed"
+    entries: list[LeaderboardEntry] = Field(default_factory=list)
+    frontier: list[str] = Field(default_factory=list)
+    hypervolume: float | None = None
+    counterfactual_frontiers: dict[str, list[str]] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+    reliability: ReliabilityReport | None = None
+
+
+class Leaderboard(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    schema_: str = Field(LEADERBOARD_SCHEMA, alias="schema")
+    board: str
+    title: str
+    description: str = ""
+    objectives: list[Objective]
+    primary: str
+    reference_point: dict[str, float]
+    top_k: int = 3
+    generated_at: str | None = None  # taken from the newest input run, never the wall clock
+    inputs: list[InputRun] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
+    version = schema_version(data, expected_name=LEADERBOARD_SCHEMA_NAME, source=source)
+    data = migrate(data, version=version, current=LEADERBOARD_SCHEMA_VERSION,
+                   migrations=LEADERBOARD_MIGRATIONS, name=LEADERBOARD_SCHEMA_NAME, source=source)
+    try:
+        return Leaderboard.model_validate(data)
+    except ValidationError as exc:
+        raise RecordError(describe_validation_error(exc, source)) from exc
+
+
+def load_leaderboard(path: str | Path) -> Leaderboard:
+    return load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
+
+
+def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; a directory contributes every *.json below it whose schema is a leaderboard
+    (so a folder that also holds run records or board.toml files can be named as it is)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            before = len(found)
+            for candidate in sorted(path.rglob("*.json")):
+                data = read_json(candidate)
+                schema = data.get("schema") if isinstance(data, dict) else None
+                if isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/"):
+                    found.append(candidate)
+            if len(found) == before:
+                raise RecordError(f"{path}: no leaderboard JSON (schema {LEADERBOARD_SCHEMA_NAME}/N) found in it")
+        elif path.exists():
+            found.append(path)
+        else:
+            raise RecordError(f"{path}: cannot read: no such file or directory")
+    return found
+
+
+def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:
+    return write_json_atomic(Path(path), board.to_json_dict())
+
+
+def leaderboard_json_schema() -> dict[str, Any]:
+    schema = Leaderboard.model_json_schema(by_alias=True)
+    schema["$id"] = LEADERBOARD_SCHEMA
+    schema["title"] = "frontierbench leaderboard"
+    return schema

@@ -1,0 +1,1 @@
+"""Decision-impact-on-reliability (DIoR) checks: families of draws, decisions, budget."""

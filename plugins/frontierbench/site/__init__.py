@@ -1,0 +1,1 @@
+"""Leaderboard JSON -> static HTML pages (views turn leaderboards into page data; build renders)."""

@@ -1,0 +1,439 @@
+"""What each site page shows, computed from a Leaderboard: no HTML here, only plain data.
+
+sitegen.py renders these views with jinja2. Keeping the arithmetic (badges, ranks, thinning,
+histograms, number formatting) here makes it testable without a browser, and keeps the templates
+free of logic. Everything is deterministic: the same leaderboard gives the same views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry, MetricEstimate
+from frontierbench.formats.run import RecordError
+
+# A board page must stay small; entry pages show at most this many histogram bins.
+MAX_BINS = 30
+NOISY_THRESHOLD = 0.10  # run spread or relative interval width above which timing is "noisy"
+SIGNIFICANT = 5  # digits kept for values embedded in board pages
+
+# Badge codes, their short text and what they mean (the board page's legend uses the same words).
+BADGES = {
+    "robust": ("robust front", "On the Pareto front in at least 95% of the resampled draws."),
+    "likely": ("likely front", "On the Pareto front in 50% to 95% of the draws."),
+    "borderline": ("borderline front", "On the Pareto front in 5% to 50% of the draws."),
+    "tie": ("tie", "Shares its rank on the primary objective with another entry."),
+    "shadowed": ("shadowed by one", "A sole dominator: exactly one entry dominates it, and without that entry it "
+                                    "would be on the front."),
+    "estimated-energy": ("estimated energy", "Energy estimated from TDP and utilisation, not measured by a counter."),
+    "noisy-timing": ("noisy timing", "Timing run spread or 95% interval wider than 10% of the value."),
+}
+
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+# ---------------------------------------------------------------- names and paths
+
+def short_hash(*parts: str, length: int = 10) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def safe_slug(text: str, max_len: int = 40) -> str:
+    """A file-name fragment made only of [a-z0-9-]; never empty, never '.' or '..'."""
+    slug = _SLUG_CHARS.sub("-", str(text).lower()).strip("-")[:max_len].strip("-")
+    return slug or "x"
+
+
+def group_key(group: Group) -> str:
+    return f"{group.hardware_class}\x1f{group.board_version}"
+
+
+def group_page(group: Group, default: bool) -> str:
+    """The board page of one group, relative to boards/<board>/."""
+    if default:
+        return "index.html"
+    slug = safe_slug(f"{group.hardware_class}-v{group.board_version}")
+    return f"{slug}-{short_hash(group_key(group), length=8)}.html"
+
+
+def entry_page(group: Group, entry_name: str) -> str:
+    """An entry page, relative to boards/<board>/: a safe slug plus a hash of group and name."""
+    return f"entries/{safe_slug(entry_name)}-{short_hash(group_key(group), entry_name)}.html"
+
+
+# ---------------------------------------------------------------- numbers
+
+_PREFIXES = {
+    "s": [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")],
+    "J": [(1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ")],
+    "W": [(1e3, "kW"), (1.0, "W"), (1e-3, "mW")],
+    "gCO2e": [(1e6, "tCO2e"), (1e3, "kgCO2e"), (1.0, "gCO2e"), (1e-3, "mgCO2e"), (1e-6, "µgCO2e")],
+    "B": [(2.0**40, "TiB"), (2.0**30, "GiB"), (2.0**20, "MiB"), (2.0**10, "KiB"), (1.0, "B")],
+    "items/s": [(1e9, "G items/s"), (1e6, "M items/s"), (1e3, "k items/s"), (1.0, "items/s")],
+}
+
+
+def _scale(value: float, unit: str) -> tuple[float, str]:
+    steps = _PREFIXES.get(unit)
+    if not steps:
+        return 1.0, unit
+    magnitude = abs(value)
+    for factor, name in steps:
+        if magnitude >= factor:
+            return factor, name
+    return steps[-1]
+
+
+def _digits(x: float) -> str:
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e5 or abs(x) < 1e-3:
+        return f"{x:.3g}"
+    return f"{x:.4g}"
+
+
+def format_value(value: float | None, unit: str = "", low: float | None = None,
+                 high: float | None = None) -> str:
+    """'412 ms [405, 431]': one scale for the value and its interval."""
+    if value is None:
+        return "—"
+    factor, name = _scale(value, unit)
+    text = f"{_digits(value / factor)} {name}".strip()
+    if low is not None and high is not None:
+        text += f" [{_digits(low / factor)}, {_digits(high / factor)}]"
+    return text
+
+
+def round_sig(x: float | None, digits: int = SIGNIFICANT) -> float | None:
+    if x is None or x == 0:
+        return x
+    return float("%.*g" % (digits, x))
+
+
+def histogram(samples: list[float]) -> dict[str, list[float]]:
+    """Bins for a sample: one bar per value when the values are few and repeat (0/1 item scores).
+
+    This is how large sample arrays are thinned for display: an entry page carries at most
+    MAX_BINS bars, computed from every sample, however many rounds or items were kept.
+    """
+    if not samples:
+        return {"x": [], "width": [], "count": []}
+    distinct = sorted(set(samples))
+    if len(distinct) <= 12 and (len(samples) >= 2 * len(distinct) or all(v == int(v) for v in distinct)):
+        counts = dict.fromkeys(distinct, 0)
+        for s in samples:
+            counts[s] += 1
+        gaps = [b - a for a, b in zip(distinct, distinct[1:])]
+        width = 0.8 * min(gaps) if gaps else 1.0
+        return {"x": distinct, "width": [width] * len(distinct), "count": [counts[v] for v in distinct]}
+    lo, hi = distinct[0], distinct[-1]
+    bins = min(MAX_BINS, max(5, int(math.sqrt(len(samples)))))
+    width = (hi - lo) / bins or 1.0
+    if len(samples) > 256:
+        import numpy as np
+
+        counts_array, _ = np.histogram(np.asarray(samples, dtype=float), bins=bins, range=(lo, hi))
+        counts_list = [int(c) for c in counts_array]
+    else:
+        counts_list = [0] * bins
+        last = bins - 1
+        for s in samples:
+            i = int((s - lo) / width)
+            counts_list[i if i < last else last] += 1
+    step = round_sig(width, 6)
+    return {"x": [round_sig(lo + (i + 0.5) * width, 6) for i in range(bins)], "width": [step] * bins,
+            "count": counts_list}
+
+
+# ---------------------------------------------------------------- validation
+
+def check_finite(board: Leaderboard, source: str) -> None:
+    """JSON from Python may hold NaN or Infinity; the site refuses them with the field's path."""
+    for g, group in enumerate(board.groups):
+        for e, entry in enumerate(group.entries):
+            for name, metric in entry.metrics.items():
+                where = f"groups.{g}.entries.{e}.metrics.{name}"
+                for field in ("value", "low", "high", "run_spread"):
+                    x = getattr(metric, field)
+                    if x is not None and not math.isfinite(x):
+                        raise RecordError(f"{source}: field '{where}.{field}': must be finite, got {x!r}")
+                # A sum is finite when every term is (checked one by one only if the sum overflows).
+                if metric.samples and not math.isfinite(math.fsum(metric.samples)):
+                    bad = next((i for i, s in enumerate(metric.samples) if not math.isfinite(s)), None)
+                    if bad is not None:
+                        raise RecordError(f"{source}: field '{where}.samples.{bad}': must be finite, "
+                                          f"got {metric.samples[bad]!r}")
+
+
+# ---------------------------------------------------------------- badges and ranks
+
+def is_timing(metric_name: str, metric: MetricEstimate) -> bool:
+    name = metric_name.lower()
+    return metric.unit in ("s", "ms") and "training" not in name and ("time" in name or "latency" in name)
+
+
+def noisy_timing(entry: LeaderboardEntry) -> bool:
+    for name, metric in entry.metrics.items():
+        if not is_timing(name, metric) or metric.value is None:
+            continue
+        if metric.run_spread is not None and metric.run_spread > NOISY_THRESHOLD:
+            return True
+        if metric.low is not None and metric.high is not None and metric.value:
+            if (metric.high - metric.low) / abs(metric.value) > NOISY_THRESHOLD:
+                return True
+    return False
+
+
+def energy_estimated(entry: LeaderboardEntry) -> bool:
+    if entry.energy_method == "estimated":
+        return True
+    return any(m.provenance.get("method") == "estimated" for name, m in entry.metrics.items()
+               if name.startswith("energy") or name.startswith("carbon"))
+
+
+def entry_badges(entry: LeaderboardEntry, group: Group, ties: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Badge codes (see BADGES); `ties` comes from data_ties() when the group has no report."""
+    badges = []
+    rel = group.reliability.entries.get(entry.name) if group.reliability else None
+    if rel is not None:
+        if rel.front_label != "off":
+            badges.append(rel.front_label)
+        if rel.tied_with:
+            badges.append("tie")
+        if rel.sole_dominator:
+            badges.append("shadowed")
+    else:  # no report: what the point estimates alone say
+        if entry.name in ties:
+            badges.append("tie")
+        if len(entry.dominated_by) == 1:
+            badges.append("shadowed")
+    if energy_estimated(entry):
+        badges.append("estimated-energy")
+    if noisy_timing(entry):
+        badges.append("noisy-timing")
+    return badges
+
+
+def data_ties(board: Leaderboard, group: Group) -> set[str]:
+    """Entries that share their primary value with another entry (for groups without a report)."""
+    seen: dict[float, list[str]] = {}
+    for entry in group.entries:
+        metric = entry.metrics.get(board.primary)
+        if metric is not None and metric.value is not None:
+            seen.setdefault(metric.value, []).append(entry.name)
+    return {name for names in seen.values() if len(names) > 1 for name in names}
+
+
+def data_ranks(board: Leaderboard, group: Group) -> dict[str, int | None]:
+    """Ranks on the primary objective, ties sharing the better rank: used when no report exists."""
+    primary = next(o for o in board.objectives if o.metric == board.primary)
+    sign = -1.0 if primary.direction == "max" else 1.0
+    scored = []
+    for entry in group.entries:
+        metric = entry.metrics.get(board.primary)
+        if metric is not None and metric.value is not None:
+            scored.append((sign * metric.value, entry.name))
+    scored.sort()
+    ranks: dict[str, int | None] = {e.name: None for e in group.entries}
+    previous, previous_rank = None, 0
+    for position, (score, name) in enumerate(scored, start=1):
+        rank = previous_rank if score == previous else position
+        ranks[name] = rank
+        previous, previous_rank = score, rank
+    return ranks
+
+
+# ---------------------------------------------------------------- views
+
+def objectives_view(board: Leaderboard) -> list[dict[str, Any]]:
+    return [{"metric": o.metric, "label": o.label or o.metric, "unit": o.unit or "",
+             "direction": o.direction, "log": o.log_scale} for o in board.objectives]
+
+
+def metric_unit(board: Leaderboard, group: Group, metric: str) -> str:
+    objective = next((o for o in board.objectives if o.metric == metric), None)
+    if objective is not None and objective.unit:
+        return objective.unit
+    for entry in group.entries:
+        if metric in entry.metrics:
+            return entry.metrics[metric].unit
+    return ""
+
+
+def leader(board: Leaderboard, group: Group) -> str | None:
+    if group.reliability is not None and group.reliability.leader:
+        return group.reliability.leader
+    ranks = data_ranks(board, group)
+    best = sorted((r, n) for n, r in ranks.items() if r is not None)
+    return best[0][1] if best else None
+
+
+def reliability_status(group: Group) -> dict[str, Any]:
+    report = group.reliability
+    if report is None:
+        return {"code": "none", "text": "no reliability report", "min_dior": None}
+    diors = [d for f in report.families if f.applicable
+             for d in (f.dior_front, f.dior_rank, f.dior_leader) if d is not None]
+    lowest = min(diors) if diors else None
+    if report.reliable:
+        return {"code": "reliable", "text": "reliable", "min_dior": lowest}
+    return {"code": "unreliable", "text": "not all decisions reliable", "min_dior": lowest}
+
+
+def board_data(board: Leaderboard, group: Group, badges: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The JSON embedded in a board page: columns of numbers, no samples (they stay on entry pages)."""
+    report = group.reliability
+    if badges is None:
+        ties = data_ties(board, group) if report is None else set()
+        badges = {entry.name: entry_badges(entry, group, ties) for entry in group.entries}
+    ranks = data_ranks(board, group)
+    columns: dict[str, list[Any]] = {k: [] for k in (
+        "name", "href", "family", "on_front", "p_front", "rank", "rank_lo", "rank_hi", "p_top1",
+        "badges", "tied_with", "shadowed_by", "energy_method")}
+    metrics = [o.metric for o in board.objectives]
+    values: dict[str, list[Any]] = {m: [] for m in metrics}
+    for entry in group.entries:
+        rel = report.entries.get(entry.name) if report else None
+        columns["name"].append(entry.name)
+        columns["href"].append(entry_page(group, entry.name))
+        columns["family"].append(entry.family)
+        columns["on_front"].append(entry.on_front)
+        columns["p_front"].append(round_sig(rel.p_front, 3) if rel else None)
+        columns["rank"].append(rel.rank if rel else ranks[entry.name])
+        columns["rank_lo"].append(rel.rank_interval[0] if rel else None)
+        columns["rank_hi"].append(rel.rank_interval[1] if rel else None)
+        columns["p_top1"].append(round_sig(rel.p_top1, 3) if rel else None)
+        columns["badges"].append(badges[entry.name])
+        columns["tied_with"].append(list(rel.tied_with) if rel else [])
+        shadow = rel.sole_dominator if rel else (entry.dominated_by[0] if len(entry.dominated_by) == 1 else None)
+        columns["shadowed_by"].append(shadow)
+        columns["energy_method"].append(entry.energy_method)
+        for m in metrics:
+            metric = entry.metrics.get(m)
+            if metric is None or metric.value is None:
+                values[m].append(None)
+                continue
+            low, high = metric.low, metric.high
+            if (low is None or high is None) and rel is not None and m in rel.intervals:
+                low, high = rel.intervals[m]
+                if low == high:  # a figure without samples (one energy window): no interval, not [x, x]
+                    low = high = None
+            values[m].append([round_sig(metric.value), round_sig(low), round_sig(high)])
+    return {
+        "board": board.board,
+        "primary": board.primary,
+        "objectives": objectives_view(board),
+        "units": {m: metric_unit(board, group, m) for m in metrics},
+        "reliable_report": report is not None,
+        "badges": {code: list(text) for code, text in BADGES.items()},
+        "entries": columns,
+        "values": values,
+    }
+
+
+def budget_text(group: Group) -> str | None:
+    report = group.reliability
+    if report is None or not report.budget:
+        return None
+    fraction = report.smallest_reliable_fraction
+    if fraction is None:
+        return (f"No subsampled budget reached DIoR ≥ {report.min_dior:g}: "
+                "the full measurement budget is needed, and may not be enough.")
+    point = next((p for p in report.budget if p.fraction == fraction), None)
+    parts = []
+    if point is not None and point.rounds is not None:
+        parts.append(f"{point.rounds} rounds")
+    if point is not None and point.items is not None:
+        parts.append(f"{point.items} items")
+    detail = f" ({', '.join(parts)})" if parts else ""
+    saving = f", {1 / fraction:g}× cheaper" if fraction < 1 else ""
+    return (f"The smallest budget that keeps DIoR ≥ {report.min_dior:g} is {fraction:g} of what was measured"
+            f"{detail}{saving}.")
+
+
+def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested dicts and lists as sorted (dotted key, text) rows."""
+    rows: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        for key in sorted(data, key=str):
+            rows.extend(flatten(data[key], f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list) and any(isinstance(x, (dict, list)) for x in data):
+        for i, item in enumerate(data):
+            rows.extend(flatten(item, f"{prefix}[{i}]"))
+    else:
+        rows.append((prefix or "value", _scalar_text(data)))
+    return rows
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, environment: list[tuple[str, str]],
+               badges: list[str]) -> dict[str, Any]:
+    """The JSON embedded in an entry page; entry.js renders it (text only, never HTML).
+
+    Samples are summarised as histograms (bins from all samples), so a page stays small however
+    many rounds or items were kept.
+    """
+    report = group.reliability
+    rel = report.entries.get(entry.name) if report else None
+    metrics = []
+    for name in sorted(entry.metrics):
+        metric = entry.metrics[name]
+        low, high = metric.low, metric.high
+        if (low is None or high is None) and rel is not None and name in rel.intervals:
+            low, high = rel.intervals[name]
+        metrics.append({
+            "metric": name, "unit": metric.unit, "higher_is_better": metric.higher_is_better,
+            "value": metric.value, "low": low, "high": high, "estimator": metric.estimator,
+            "interval": metric.interval, "n": metric.n, "kind": metric.sample_kind,
+            "run_spread": metric.run_spread, "run_values": metric.run_values,
+            "provenance": flatten(metric.provenance) if metric.provenance else [],
+            "hist": histogram(metric.samples) if metric.samples else None,
+        })
+    history_metrics = [o.metric for o in board.objectives]
+    history = [[p.started_at, p.run_id, (p.git_commit or "")[:12], p.board_version or "",
+                [p.values.get(m) for m in history_metrics]]
+               for p in sorted(entry.history, key=lambda p: (p.started_at, p.run_id))]
+    units = {name: m.unit for name, m in entry.metrics.items()}
+    return {
+        "name": entry.name, "primary": board.primary, "top_k": board.top_k,
+        "on_front": entry.on_front, "dominated_by": entry.dominated_by[:20],
+        "dominated_count": len(entry.dominated_by), "badges": badges,
+        "badge_text": {code: list(BADGES[code]) for code in badges},
+        "reliability": None if rel is None else {
+            "p_front": rel.p_front, "label": rel.front_label, "rank": rel.rank,
+            "rank_interval": list(rel.rank_interval), "p_top1": rel.p_top1, "p_topk": rel.p_topk,
+            "sole_dominator": rel.sole_dominator, "tied_with": rel.tied_with},
+        "metrics": metrics,
+        "history": {"metrics": history_metrics, "units": [units.get(m, "") for m in history_metrics],
+                    "rows": history},
+        "params": flatten(entry.params) if entry.params else [],
+        "nodeids": entry.nodeids, "runs": entry.runs, "environment": environment,
+    }
+
+
+# ---------------------------------------------------------------- embedding
+
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON safe inside <script type="application/json">: no '</script>', no '<!--', no '&'."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Markup(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text))

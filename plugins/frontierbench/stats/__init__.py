@@ -1,0 +1,1 @@
+"""Pure numpy/scipy statistics: median intervals, bootstrap, Pareto fronts, rounding."""
