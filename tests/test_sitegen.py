@@ -13,6 +13,7 @@ from frontierbench.site import build as sitegen
 from frontierbench.site import views as sitedata
 from frontierbench.cli import main as cli_main
 from frontierbench.formats.leaderboard import save_leaderboard
+from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
 from site_factories import HOSTILE_NAME, HOSTILE_SCRIPT, make_leaderboard, write_leaderboards
 
@@ -190,10 +191,10 @@ def test_templates_and_assets_ship_inside_the_package():
 # ---------------------------------------------------------------- the arithmetic behind the pages
 
 def test_values_read_with_their_interval_on_one_scale():
-    assert sitedata.format_value(0.412, "s", 0.405, 0.431) == "412 ms [405, 431]"
-    assert sitedata.format_value(3 * 2**20, "B") == "3 MiB"
-    assert sitedata.format_value(0.8564, "") == "0.8564"
-    assert sitedata.format_value(None, "J") == "—"
+    assert format_value(0.412, "s", 0.405, 0.431) == "412 ms [405, 431]"
+    assert format_value(3 * 2**20, "B") == "3 MiB"
+    assert format_value(0.8564, "") == "0.8564"
+    assert format_value(None, "J") == "—"
 
 
 def test_json_for_script_cannot_close_its_tag():

@@ -12,10 +12,10 @@ import numpy as np
 
 from frontierbench.stats import pareto as frontier
 from frontierbench.formats.board import BoardDefinition
-from frontierbench.aggregate.pooling import ENERGY_METRICS, round_or_none
+from frontierbench.aggregate.pooling import round_or_none
+from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.stats.intervals import round_array
-from frontierbench.aggregate.tidy import COST_METRICS
 
 
 def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> MetricEstimate:
@@ -28,7 +28,7 @@ def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> Met
         run_values=round_array(np.asarray(estimate.run_values) * scale).tolist(), run_spread=estimate.run_spread,
         provenance={"method": "derived", "formula": f"{name} / items", "items": items,
                     "interval_from": f"{name} (exact: a constant scale)",
-                    **({"energy_method": estimate.provenance.get("method")} if name in ENERGY_METRICS else {})})
+                    **({"energy_method": estimate.provenance.get("method")} if registry.from_energy_meter(name) else {})})
 
 
 def _derived(value: float | None, unit: str, higher_is_better: bool, formula: str, **extra: Any) -> MetricEstimate | None:
@@ -39,12 +39,14 @@ def _derived(value: float | None, unit: str, higher_is_better: bool, formula: st
 
 
 def quality_metric(metrics: dict[str, MetricEstimate], board: BoardDefinition) -> str | None:
-    """The quality figure that cost-of-pass divides by: "accuracy", else the board's first
-    higher-is-better objective that is not a cost."""
-    if "accuracy" in metrics:
-        return "accuracy"
+    """The quality figure that cost-of-pass divides by: the registry's quality metric (accuracy) when
+    measured, else the board's first higher-is-better objective that is not a cost or a rate."""
+    for name, spec in registry.STANDARD.items():
+        if spec.kind == "quality" and name in metrics:
+            return name
     for objective in board.objectives:
-        if objective.direction == "max" and objective.metric not in COST_METRICS and objective.metric in metrics:
+        if (objective.direction == "max" and not registry.is_cost_or_rate(objective.metric)
+                and objective.metric in metrics):
             return objective.metric
     return None
 
@@ -60,23 +62,25 @@ def derive_metrics(metrics: dict[str, MetricEstimate], items: int | None, board:
 
     energy_note = {"energy_method": energy_method}
     if items:
-        for name, unit in (("wall_time", "s"), ("energy", "J"), ("carbon", "gCO2e")):
-            if name in metrics and metrics[name].value is not None:
-                out[f"{name}_per_item"] = _per_item(metrics[name], items, unit, name)
+        for name, spec in registry.STANDARD.items():
+            if spec.per_item and name in metrics and metrics[name].value is not None:
+                out[f"{name}_per_item"] = _per_item(metrics[name], items, spec.unit, name)
     quality = quality_metric(metrics, board)
     if quality is not None:
-        for cost, unit in (("wall_time_per_item", "s"), ("energy_per_item", "J")):
+        for cost, spec in registry.DERIVED.items():
+            if not spec.per_correct:
+                continue
             result = frontier.cost_per_correct(value(cost), value(quality))
             name = cost.replace("_per_item", "_per_correct")
-            extra = energy_note if cost.startswith("energy") else {}
-            derived = _derived(result, unit, False, f"{cost} / {quality}", quality=quality, **extra)
+            extra = energy_note if spec.energy else {}
+            derived = _derived(result, spec.unit, False, f"{cost} / {quality}", quality=quality, **extra)
             if derived is not None:
                 out[name] = derived
         derived = _derived(frontier.accuracy_per_watt(value(quality), value("energy"), value("wall_time")),
                            f"{metrics[quality].unit or quality}/W", True,
                            f"{quality} / (energy / wall_time)", quality=quality, **energy_note)
         if derived is not None:
-            out[f"{quality}_per_watt"] = derived
+            out[f"{quality}{registry.PER_WATT_SUFFIX}"] = derived
     training = metrics.get("training_energy")
     if training is not None and value("energy_per_item") is not None:
         for n, result in frontier.full_cycle_energies(training.value, value("energy_per_item"),
@@ -85,9 +89,9 @@ def derive_metrics(metrics: dict[str, MetricEstimate], items: int | None, board:
                                usage_intensity=n, training_energy_method=training.provenance.get("method"),
                                **energy_note)
             if derived is not None:
-                out[f"full_cycle_energy_{n}"] = derived
+                out[f"{registry.FULL_CYCLE_PREFIX}{n}"] = derived
     return out
 
 
 def energy_based(name: str, estimate: MetricEstimate) -> bool:
-    return name in ENERGY_METRICS or name == "training_energy" or "energy_method" in estimate.provenance
+    return registry.energy_based(name, estimate.provenance)

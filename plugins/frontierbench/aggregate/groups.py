@@ -13,7 +13,8 @@ import numpy as np
 from frontierbench.stats import pareto as frontier
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.derived import energy_based
-from frontierbench.aggregate.pooling import ENERGY_METRICS, round_or_none
+from frontierbench.aggregate.pooling import round_or_none
+from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import Group, LeaderboardEntry
 from frontierbench.stats.intervals import round_floats
 
@@ -45,7 +46,7 @@ def build_group(board: BoardDefinition, hardware_class: str, board_version: str,
                 by_method[e.energy_method].append(e.name)
         dropped = [o.metric for o in objectives
                    if any(energy_based(o.metric, e.metrics[o.metric]) for e in entries if o.metric in e.metrics)
-                   or o.metric in ENERGY_METRICS]
+                   or registry.from_energy_meter(o.metric)]
         if dropped:
             objectives = [o for o in objectives if o.metric not in dropped]
             described = "; ".join(f"{m}: {', '.join(names)}" for m, names in sorted(by_method.items()))

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from frontierbench.formats.metrics import STANDARD
 from frontierbench.formats.run import (
     RUN_SCHEMA,
     RecordError,
@@ -188,9 +189,9 @@ def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
         if samples is None:
             provenance["summary_only"] = True
         metrics: dict[str, Any] = {
-            "wall_time": {"value": float(stats.median), "unit": "s", "higher_is_better": False,
+            "wall_time": {"value": float(stats.median), "unit": STANDARD["wall_time"].unit, "higher_is_better": False,
                           "samples": samples, "provenance": provenance},
-            "energy": {"value": None, "unit": "J", "higher_is_better": False,
+            "energy": {"value": None, "unit": STANDARD["energy"].unit, "higher_is_better": False,
                        "provenance": {"method": "unavailable",
                                       "reason": "pytest-benchmark does not measure energy"}},
         }

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.stats.intervals import (
     grouped_median_intervals,
@@ -23,7 +24,6 @@ from frontierbench.stats.intervals import (
 )
 from frontierbench.aggregate.tidy import Tidy
 
-ENERGY_METRICS = frozenset({"energy", "carbon"})  # their provenance is the energy meter's
 MEASURED_ENERGY = frozenset({"rapl", "nvml"})
 # Point values are computed from the already-rounded samples; 12 digits drop float noise such as
 # 0.010144875000000001 while staying within 1e-9 of a median recomputed from the stored samples.
@@ -73,7 +73,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
 
     # Energy from a method other than the entry's chosen one is left out of its pool.
     energy_ok = tidy.cases["energy_ok"].to_numpy()[m["case"].to_numpy()]
-    excluded = m["metric"].isin(ENERGY_METRICS).to_numpy() & ~energy_ok
+    metered = [name for name in m["metric"].cat.categories if registry.from_energy_meter(name)]
+    excluded = m["metric"].isin(metered).to_numpy() & ~energy_ok
     pool_frame = pd.DataFrame({"entry": row_entry, "metric": m["metric"]})
     pool_id = pool_frame.groupby(["entry", "metric"], sort=True, observed=True).ngroup().to_numpy()
     n_pools = int(pool_id.max()) + 1 if n_rows else 0

@@ -16,9 +16,8 @@ import pandas as pd
 
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.aggregate.ingest import LoadedRun
-from frontierbench.formats.run import STANDARD_UNITS, Provenance, RecordError
-
-COST_METRICS = frozenset(STANDARD_UNITS) | {"training_time", "training_energy"}
+from frontierbench.formats import metrics as registry
+from frontierbench.formats.run import Provenance, RecordError
 
 
 class AggregateWarning(UserWarning):
@@ -49,18 +48,9 @@ class Tidy:
 
 
 def sample_kind(name: str, provenance: Provenance) -> str:
-    """"rounds" for costs (one sample per timed round), "items" for per-item quality scores.
-
-    A meter may say so with provenance.sample_kind; the fixture marks quality with kind "quality";
-    otherwise the standard cost names are rounds and any other metric with samples is per item.
-    """
-    extra = provenance.model_extra or {}
-    declared = extra.get("sample_kind")
-    if declared in ("rounds", "items"):
-        return declared
-    if extra.get("kind") == "quality":
-        return "items"
-    return "rounds" if name in COST_METRICS else "items"
+    """"rounds" for costs (one sample per timed round), "items" for per-item quality scores: what
+    the case declared, else what the metric registry says (formats/metrics.sample_kind)."""
+    return registry.sample_kind(name, provenance.model_extra)
 
 
 def _board_versions(run: LoadedRun) -> dict[str, str]:

@@ -6,43 +6,23 @@ It reads the run record as written (plain JSON data), so a pytest session needs 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from typing import Any
-
+from frontierbench.formats.metrics import format_value, is_cost_or_rate
 from frontierbench.stats.median import median_interval
 
 Metric = dict[str, Any]  # one entry of a case's "metrics", as in the run record
-
-STANDARD = {"wall_time", "throughput", "peak_memory", "cuda_peak_memory", "energy", "carbon",
-            "training_time", "training_energy"}
-
-
-def format_seconds(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def format_bytes(count: float) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if count >= scale:
-            return f"{count / scale:.3g} {unit}"
-    return f"{count:.0f} B"
 
 
 def format_time_cell(metric: Metric | None) -> str:
     if metric is None or metric.get("value") is None:
         return "-"
-    text = format_seconds(metric["value"])
     samples = metric.get("samples")
-    if samples and len(samples) > 1:
-        low, high = median_interval(samples)
-        text += f" [{format_seconds(low)}, {format_seconds(high)}]"
-    return text
+    low, high = median_interval(samples) if samples and len(samples) > 1 else (None, None)
+    return format_value(metric["value"], metric.get("unit", "s"), low, high)
 
 
 def format_energy_cell(metric: Metric | None) -> str:
@@ -51,7 +31,7 @@ def format_energy_cell(metric: Metric | None) -> str:
     method = metric["provenance"]["method"]
     if metric.get("value") is None:
         return method
-    return f"{metric['value']:.3g} J ({method})"
+    return f"{format_value(metric['value'], metric.get('unit', 'J'))} ({method})"
 
 
 def format_quality_cell(metrics: dict[str, Metric]) -> str:
@@ -59,7 +39,7 @@ def format_quality_cell(metrics: dict[str, Metric]) -> str:
     parts = []
     for name in sorted(metrics):
         metric = metrics[name]
-        if name in STANDARD or metric.get("value") is None or metric["provenance"].get("kind") != "quality":
+        if is_cost_or_rate(name) or metric.get("value") is None or metric["provenance"].get("kind") != "quality":
             continue
         parts.append(f"{name}={metric['value']:.4g}")
     return ", ".join(parts)
@@ -93,7 +73,8 @@ def render_summary(record: dict[str, Any], *, width: int = 120, color: bool = Fa
             outcome = f"{outcome}: {error[:60]}"
         table.add_row(case["entry"], case.get("board") or "-", case.get("device", "cpu"), outcome,
                       format_time_cell(metrics.get("wall_time")),
-                      format_bytes(memory["value"]) if memory and memory.get("value") is not None else "-",
+                      format_value(memory["value"], memory.get("unit", "B")) if memory and memory.get("value") is not None
+                      else "-",
                       format_energy_cell(metrics.get("energy")), format_quality_cell(metrics))
     buffer = io.StringIO()
     Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,

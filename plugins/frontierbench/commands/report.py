@@ -15,6 +15,7 @@ import numpy as np
 
 from frontierbench.formats.atomic import write_text_atomic
 from frontierbench.formats.board import BoardDefinition, Comparison, load_boards
+from frontierbench.formats.metrics import is_time_unit
 from frontierbench.formats.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
 
 DRAWS = 2000
@@ -108,7 +109,7 @@ def _change(row: MetricComparison) -> str:
     if row.ratio_interval:
         text += f" [{row.ratio_interval[0]:.3g}, {row.ratio_interval[1]:.3g}]"
     if not row.higher_is_better and row.ratio > 0:
-        timed = row.metric in ("wall_time", "time_per_token", "ttft")
+        timed = is_time_unit(row.unit)
         if row.ratio <= 1:
             text += f" ({1 / row.ratio:.3g}× faster)" if timed else f" ({1 / row.ratio:.3g}× less)"
         else:

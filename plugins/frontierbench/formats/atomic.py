@@ -1,6 +1,7 @@
 """Atomic file writes: a temp file in the same directory, fsync, then rename.
 
-A reader never sees a half-written file, and a failed write leaves the old file in place.
+A reader never sees a half-written file, and a failed write leaves the old file in place. The file
+gets the permissions of any file the user creates (0666 less the umask), not mkstemp's private 0600.
 """
 
 from __future__ import annotations
@@ -12,11 +13,27 @@ from pathlib import Path
 from typing import Any
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system says it (Linux /proc);
+    elsewhere set and restored at once."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()

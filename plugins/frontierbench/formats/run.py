@@ -14,22 +14,14 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from frontierbench.formats.atomic import write_json_atomic
+from frontierbench.formats.metrics import STANDARD
 
 RUN_SCHEMA_NAME = "frontierbench.run"
 RUN_SCHEMA_VERSION = 1
 RUN_SCHEMA = f"{RUN_SCHEMA_NAME}/{RUN_SCHEMA_VERSION}"
 
-# The standard metric names and their units (values are per call of the measured function).
-STANDARD_UNITS = {
-    "wall_time": "s",
-    "peak_memory": "B",
-    "cuda_peak_memory": "B",
-    "energy": "J",
-    "carbon": "gCO2e",
-    "throughput": "items/s",
-}
-
-ENERGY_METHODS = ("rapl", "nvml", "estimated", "unavailable")
+# The standard per-call metrics and their units (the registry, formats/metrics.py, says what they mean).
+STANDARD_UNITS = {name: spec.unit for name, spec in STANDARD.items() if spec.per_call and spec.kind != "quality"}
 
 
 class RecordError(ValueError):

@@ -25,6 +25,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from frontierbench.formats.board import check_slug
 from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboards, load_leaderboard
+from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
 from frontierbench.site import views as sd
 
@@ -53,7 +54,7 @@ def make_environment(templates: Path | None = None) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters["fmt"] = lambda v, unit="": sd.format_value(v, unit)
+    env.filters["fmt"] = lambda v, unit="": format_value(v, unit)
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
     env.filters["num"] = lambda v: "—" if v is None else f"{v:.3g}"
     env.globals["BADGES"] = sd.BADGES

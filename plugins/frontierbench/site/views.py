@@ -15,7 +15,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry, MetricEstimate
+from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry
+from frontierbench.formats.metrics import energy_based, is_timing
 from frontierbench.formats.run import RecordError
 
 # A board page must stay small; entry pages show at most this many histogram bins.
@@ -69,47 +70,6 @@ def entry_page(group: Group, entry_name: str) -> str:
 
 
 # ---------------------------------------------------------------- numbers
-
-_PREFIXES = {
-    "s": [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")],
-    "J": [(1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ")],
-    "W": [(1e3, "kW"), (1.0, "W"), (1e-3, "mW")],
-    "gCO2e": [(1e6, "tCO2e"), (1e3, "kgCO2e"), (1.0, "gCO2e"), (1e-3, "mgCO2e"), (1e-6, "µgCO2e")],
-    "B": [(2.0**40, "TiB"), (2.0**30, "GiB"), (2.0**20, "MiB"), (2.0**10, "KiB"), (1.0, "B")],
-    "items/s": [(1e9, "G items/s"), (1e6, "M items/s"), (1e3, "k items/s"), (1.0, "items/s")],
-}
-
-
-def _scale(value: float, unit: str) -> tuple[float, str]:
-    steps = _PREFIXES.get(unit)
-    if not steps:
-        return 1.0, unit
-    magnitude = abs(value)
-    for factor, name in steps:
-        if magnitude >= factor:
-            return factor, name
-    return steps[-1]
-
-
-def _digits(x: float) -> str:
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e5 or abs(x) < 1e-3:
-        return f"{x:.3g}"
-    return f"{x:.4g}"
-
-
-def format_value(value: float | None, unit: str = "", low: float | None = None,
-                 high: float | None = None) -> str:
-    """'412 ms [405, 431]': one scale for the value and its interval."""
-    if value is None:
-        return "—"
-    factor, name = _scale(value, unit)
-    text = f"{_digits(value / factor)} {name}".strip()
-    if low is not None and high is not None:
-        text += f" [{_digits(low / factor)}, {_digits(high / factor)}]"
-    return text
-
 
 def round_sig(x: float | None, digits: int = SIGNIFICANT) -> float | None:
     if x is None or x == 0:
@@ -174,14 +134,9 @@ def check_finite(board: Leaderboard, source: str) -> None:
 
 # ---------------------------------------------------------------- badges and ranks
 
-def is_timing(metric_name: str, metric: MetricEstimate) -> bool:
-    name = metric_name.lower()
-    return metric.unit in ("s", "ms") and "training" not in name and ("time" in name or "latency" in name)
-
-
 def noisy_timing(entry: LeaderboardEntry) -> bool:
     for name, metric in entry.metrics.items():
-        if not is_timing(name, metric) or metric.value is None:
+        if not is_timing(name, metric.unit, metric.provenance) or metric.value is None:
             continue
         if metric.run_spread is not None and metric.run_spread > NOISY_THRESHOLD:
             return True
@@ -195,7 +150,7 @@ def energy_estimated(entry: LeaderboardEntry) -> bool:
     if entry.energy_method == "estimated":
         return True
     return any(m.provenance.get("method") == "estimated" for name, m in entry.metrics.items()
-               if name.startswith("energy") or name.startswith("carbon"))
+               if energy_based(name, m.provenance))
 
 
 def entry_badges(entry: LeaderboardEntry, group: Group, ties: set[str] | frozenset[str] = frozenset()) -> list[str]:
