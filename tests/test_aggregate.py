@@ -130,12 +130,17 @@ def test_hardware_classes_and_board_versions_are_separate_groups(workdir):
     assert any("board version 0" in note for note in board.groups[0].notes)
 
 
-def test_a_board_without_board_toml_is_skipped_with_a_warning(workdir):
-    save(run_record([case("a", wall_time=[1.0], energy=1.0), case("x", board="nowhere", wall_time=[1.0])]))
-    with pytest.warns(AggregateWarning, match="'nowhere' has no board.toml"):
+def test_a_board_without_board_toml_is_inferred_and_strict_refuses_it_by_file_and_field(workdir):
+    save(run_record([case("a", wall_time=[1.0], energy=1.0), case("x", board="nowhere", wall_time=[1.0, 1.1])]))
+    with pytest.warns(AggregateWarning, match="'nowhere' has no board.toml; inferred objectives wall_time"):
         boards = run_aggregate()
-    assert list(boards) == ["toy"]
-    with pytest.raises(RecordError, match="nowhere"):
+    assert list(boards) == ["nowhere", "toy"]
+    inferred = boards["nowhere"]
+    assert inferred.inferred and not boards["toy"].inferred
+    assert inferred.to_json_dict()["inferred"] is True and "inferred" not in boards["toy"].to_json_dict()
+    assert [o.metric for o in inferred.objectives] == ["wall_time"] and inferred.primary == "wall_time"
+    assert inferred.groups[0].hypervolume is None and inferred.groups[0].frontier == []
+    with pytest.raises(RecordError, match=r"runs/.*\.json: field 'cases.1.board': board 'nowhere' has no board.toml"):
         run_aggregate(strict=True)
 
 
@@ -346,11 +351,14 @@ def test_pytest_benchmark_summary_only_gives_a_value(workdir):
     assert wall.provenance["summary_only"] is True
 
 
-def test_pytest_benchmark_without_board_is_skipped_with_a_warning(workdir):
+def test_pytest_benchmark_without_board_goes_to_its_module_board_inferred(workdir):
     Path("runs/bench.json").write_text(json.dumps(pytest_benchmark_json()))
-    with pytest.warns(AggregateWarning, match="names no board"):
-        board = run_aggregate()["toy"]
-    assert [e.name for e in board.groups[0].entries] == ["test_sort[small]"]
+    with pytest.warns(AggregateWarning, match="board 'sort' has no board.toml; inferred objectives wall_time"):
+        boards = run_aggregate()
+    assert [e.name for e in boards["toy"].groups[0].entries] == ["test_sort[small]"]
+    sort = boards["sort"]  # tests/test_sort.py -> "sort", a one-objective ranking
+    assert sort.inferred and [o.metric for o in sort.objectives] == ["wall_time"]
+    assert [e.name for e in sort.groups[0].entries] == ["test_sort[big]"]
 
 
 def test_malformed_pytest_benchmark_json_names_the_field(workdir):

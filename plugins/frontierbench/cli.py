@@ -1,4 +1,4 @@
-"""`frontierbench run | aggregate | check | compare | site | schema`.
+"""`frontierbench COMMAND`: run, aggregate, check, compare, site, report, board, schema.
 
 Each sub-command lives in its own module, which exposes `add_arguments(parser)` and
 `main(args) -> int` (the pyperf pattern). Modules are imported only when their command runs, so
@@ -21,12 +21,14 @@ COMMANDS = {
     "compare": ("frontierbench.commands.compare", "detect regressions between two runs or two leaderboards"),
     "site": ("frontierbench.commands.site", "render leaderboards as a static site"),
     "report": ("frontierbench.commands.report", "the trade-offs each board declares, as measured (markdown)"),
+    "board": ("frontierbench.commands.board", "board init NAME [RUNS...]: write a commented board.toml to edit"),
     "schema": ("frontierbench.commands.schema", "print the JSON Schema of a file format"),
 }
 
 
 def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser | None]:
-    parser = argparse.ArgumentParser(prog="frontierbench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="frontierbench", description=__doc__.splitlines()[0],
+                                     epilog="`frontierbench COMMAND --help` shows a command's options.")
     parser.add_argument("--version", action="version", version=f"frontierbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from frontierbench.capture.fixture import CaseResult, FrontierFixture
+from frontierbench.capture.fixture import CaseResult, FrontierFixture, MetricError
 from frontierbench.capture.meters.carbon import carbon_config_from
 from frontierbench.capture.meters.energy import EnergyMeter, choose_counter
 from frontierbench.capture.session import FrontierSession
@@ -64,7 +64,8 @@ def is_xdist_worker(config) -> bool:
 
 def pytest_configure(config) -> None:
     config.addinivalue_line(
-        "markers", "frontier(board=None, entry=None, family=None): a metered efficiency benchmark case")
+        "markers", "frontier(board=None, entry=None, family=None, max_regression=None): a metered efficiency "
+                   "benchmark case; max_regression=\"5%\" (wall time) or {metric: limit} gates `frontierbench compare`")
     root = Path(str(config.rootpath))
     out = config.getoption("frontier_out") or config.getini("frontier_out") or ".frontierbench/runs"
     boards = config.getoption("frontier_boards")
@@ -95,14 +96,28 @@ def _reseed(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
-def _new_case(item) -> CaseResult:
+def _new_case(item, strict: bool = True) -> CaseResult:
     marker = item.get_closest_marker("frontier")
     options = dict(marker.kwargs) if marker else {}
     callspec = getattr(item, "callspec", None)
     params = {k: _json_safe(v) for k, v in (callspec.params.items() if callspec else [])}
     return CaseResult(nodeid=item.nodeid, entry=str(options.get("entry") or item.name),
                       board=options.get("board"), family=options.get("family"), params=params,
-                      device=str(params["device"]) if isinstance(params.get("device"), str) else "cpu")
+                      device=str(params["device"]) if isinstance(params.get("device"), str) else "cpu",
+                      gates=marker_gates(item.nodeid, options.get("max_regression")) if strict else None)
+
+
+def marker_gates(nodeid: str, max_regression: Any) -> dict[str, str] | None:
+    """The marker's max_regression as {metric: limit}, checked here so a typo fails its own case."""
+    if max_regression is None:
+        return None
+    from frontierbench.formats.gates import parse_gates
+
+    try:
+        gates = parse_gates(max_regression, source=f"marker on {nodeid}")
+    except ValueError as exc:
+        raise MetricError(f"{nodeid}: @pytest.mark.frontier(max_regression=...): {exc}") from None
+    return {metric: gate.text for metric, gate in gates.items()}
 
 
 class _EnergyMeters:
@@ -155,7 +170,7 @@ def pytest_runtest_makereport(item, call):
     if "frontier" not in getattr(item, "fixturenames", ()):
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
-        case = getattr(item, "_frontier_case", None) or _new_case(item)
+        case = getattr(item, "_frontier_case", None) or _new_case(item, strict=False)
         if report.passed:
             status, error = "passed", None
         elif report.skipped:

@@ -3,6 +3,7 @@
     python tests/browser/make_screenshots.py                      # synthetic leaderboards
     python tests/browser/make_screenshots.py leaderboards/        # the published leaderboards
     python tests/browser/make_screenshots.py leaderboards/ --board digits   (default: the largest board)
+    python tests/browser/make_screenshots.py leaderboards/ --board charlm --prefix charlm-   (charlm-board.png, ...)
 
 Builds the site in a temporary folder, opens it from disk in Debian's headless Chromium and writes
 PNGs. Fails if a page logs a console error.
@@ -32,6 +33,7 @@ def main() -> int:
     parser.add_argument("--board", help="the board to show (default: the first)")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--prefix", default="", help="file name prefix, e.g. 'tutorial-' for tutorial-board.png")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -46,7 +48,8 @@ def main() -> int:
         boards = sorted((site / "boards").iterdir(), key=lambda b: (-len(list(b.glob("entries/*.html"))), b.name))
         board = site / "boards" / args.board if args.board else boards[0]
         entry = sorted((board / "entries").glob("*.html"))[0]
-        shots = {"index.png": site / "index.html", "board.png": board / "index.html", "entry.png": entry}
+        shots = {f"{args.prefix}{name}.png": path for name, path in
+                 (("index", site / "index.html"), ("board", board / "index.html"), ("entry", entry))}
         args.output.mkdir(parents=True, exist_ok=True)
         errors: list[str] = []
         with sync_playwright() as playwright:

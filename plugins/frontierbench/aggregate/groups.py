@@ -71,14 +71,17 @@ def build_group(board: BoardDefinition, hardware_class: str, board_version: str,
     ranked = [e for e, ok in zip(entries, complete) if ok]
     values = table[complete]
     maximize = [o.direction == "max" for o in objectives]
-    if len(ranked):
+    if len(ranked) and len(objectives) == 1:
+        group.notes.append(f"one objective ({metrics[0]}): a ranking with intervals, no frontier")
+    elif len(ranked):
         on_front = frontier.pareto_front(values, maximize)
         for e, on, doms in zip(ranked, on_front, frontier.dominators(values, maximize)):
             e.on_front = bool(on)
             e.dominated_by = sorted(ranked[i].name for i in doms)
         group.frontier = sorted(e.name for e, on in zip(ranked, on_front) if on)
-        reference = [board.reference_point[mt] for mt in metrics]
-        group.hypervolume = round_or_none(frontier.hypervolume(values[on_front], maximize, reference))
+        if not board.inferred and all(mt in board.reference_point for mt in metrics):
+            reference = [board.reference_point[mt] for mt in metrics]
+            group.hypervolume = round_or_none(frontier.hypervolume(values[on_front], maximize, reference))
         fronts = frontier.counterfactual_fronts(values, maximize, [e.family for e in ranked])
         group.counterfactual_frontiers = {family: sorted(ranked[i].name for i in idx)
                                           for family, idx in sorted(fronts.items())}

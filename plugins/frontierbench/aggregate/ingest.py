@@ -3,7 +3,9 @@
 Every input becomes a validated RunRecord plus where it came from (path as given, sha256, format).
 A pytest-benchmark file is recognised by its keys ("machine_info", "benchmarks") and mapped to
 cases: one case per benchmark, wall_time samples from stats.data when saved, else the median alone.
-Its energy is unavailable: pytest-benchmark does not measure it.
+Its energy is unavailable: pytest-benchmark does not measure it. The board is extra_info["board"],
+else --default-board, else the benchmark's module ("tests/test_sort.py::test_x" -> "sort"); numeric
+extra_info values are kept as metrics (formats.inference.extra_info_metrics).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from frontierbench.formats.inference import extra_info_metrics
 from frontierbench.formats.metrics import STANDARD
 from frontierbench.formats.run import (
     RUN_SCHEMA,
@@ -145,6 +148,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def board_from_nodeid(nodeid: str, fallback: str = "benchmarks") -> str:
+    """The board a benchmark without one belongs to: its module, as a slug
+    ("tests/test_sort.py::test_quick[10]" -> "sort")."""
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    stem = module[:-3] if module.endswith(".py") else module
+    for prefix in ("test_", "bench_", "benchmark_"):
+        if stem.startswith(prefix) and len(stem) > len(prefix):
+            stem = stem[len(prefix):]
+            break
+    slug = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:64]
+    return slug if slug and re.match(r"^[a-z0-9]", slug) else fallback
+
+
 def hardware_class_from_machine_info(info: dict[str, Any]) -> str:
     """The same form as environment.cpu_hardware_class: "cpu-<arch>-<cpu model>-<logical cpus>t"."""
     cpu = info.get("cpu") if isinstance(info.get("cpu"), dict) else {}
@@ -161,9 +177,9 @@ def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
                           ) -> tuple[RunRecord, list[str]]:
     """Map a pytest-benchmark JSON file to a RunRecord (one case per benchmark).
 
-    The board comes from extra_info["board"], else `default_board`; benchmarks with neither are
-    skipped with a warning. extra_info values named like one of the board's objectives (e.g.
-    "accuracy") are imported as that metric, with the board's direction.
+    The board comes from extra_info["board"], else `default_board`, else the module. Numeric
+    extra_info values are imported as metrics, with the board's direction when the board has an
+    objective of that name (see formats.inference.extra_info_metrics).
     """
     try:
         parsed = _PBFile.model_validate(data)
@@ -177,12 +193,11 @@ def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
     cases = []
     for index, bench in enumerate(parsed.benchmarks):
         extra = bench.extra_info or {}
-        board = extra.get("board", default_board)
-        if board is None:
-            warnings.append(f"{source}: benchmarks[{index}] ({bench.fullname}) names no board "
-                            f"(extra_info 'board') and no --default-board was given; skipped")
-            continue
+        board = extra.get("board") or default_board or board_from_nodeid(bench.fullname)
         stats = bench.stats
+        if not (stats.median >= 0 and stats.median != float("inf")):
+            raise RecordError(f"{source}: field 'benchmarks.{index}.stats.median': must be a finite "
+                              f"time, got {stats.median!r}")
         samples = [float(x) for x in stats.data] if stats.data else None
         provenance = {"method": "pytest-benchmark", "covers": "one call, per round",
                       "rounds": stats.rounds, "iterations": stats.iterations}
@@ -196,11 +211,8 @@ def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
                                       "reason": "pytest-benchmark does not measure energy"}},
         }
         directions = (board_objectives or {}).get(str(board), {})
-        for name, higher in directions.items():
-            value = extra.get(name)
-            if name not in metrics and isinstance(value, (int, float)) and not isinstance(value, bool):
-                metrics[name] = {"value": float(value), "unit": "", "higher_is_better": higher,
-                                 "provenance": {"method": "reported", "source": "extra_info"}}
+        for name, metric in extra_info_metrics(extra, directions).items():
+            metrics.setdefault(name, metric)
         cases.append({
             "nodeid": bench.fullname,
             "board": board,

@@ -19,8 +19,9 @@ The flow, one step per function:
    hypervolume against the board's reference point, counterfactual fronts, and reliability.
 
 Decisions (see also docs in these modules' functions):
-- A case whose board has no board.toml is skipped with a warning naming the board (a suite may
-  hold boards that this leaderboard directory does not publish); `--strict` makes it an error.
+- A case whose board has no board.toml gets an inferred board (formats.inference: quality up,
+  time, memory and energy down; no hypervolume); `--strict` makes a missing board.toml an error
+  that names the input file and the field.
 - An entry whose runs used different energy meters keeps only the runs with the best method
   (measured over estimated over unavailable) for its energy; the others are listed in provenance.
 - A group whose entries' energy comes from different methods ("mixed") drops energy-based
@@ -36,6 +37,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from frontierbench.formats.board import BoardDefinition, check_slug
+from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
 from frontierbench.aggregate.groups import build_group
@@ -122,7 +124,7 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
         leaderboards[board_name] = Leaderboard(
             board=board.name, title=board.title, description=board.description,
             objectives=board.objectives, primary=board.primary, reference_point=board.reference_point,
-            top_k=board.top_k, generated_at=newest,
+            top_k=board.top_k, generated_at=newest, inferred=board.inferred,
             inputs=[InputRun(path=run.path, sha256=run.sha256, run_id=run.record.run_id,
                              started_at=run.record.started_at, status=run.record.status, format=run.format,
                              git_commit=run.git_commit) for run in used],
@@ -162,7 +164,44 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
     runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives)
     for message in load_warnings:
         warn(message)
+    boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
     return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict, warn=warn)
+
+
+def with_inferred_boards(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, strict: bool = False,
+                         warn: Warn = default_warn) -> dict[str, BoardDefinition]:
+    """`boards` plus an inferred definition for every board the cases name that has no board.toml.
+
+    With `strict`, such a board is an error naming the first input file and case that use it.
+    """
+    cases_by_board: dict[str, list] = defaultdict(list)
+    first_use: dict[str, str] = {}
+    for run in runs:
+        for index, case in enumerate(run.record.cases):
+            if case.board is None or case.board in boards:
+                continue
+            try:
+                check_slug(case.board)
+            except ValueError as exc:
+                raise RecordError(f"{run.path}: field 'cases.{index}.board': {exc}") from None
+            cases_by_board[case.board].append(case)
+            first_use.setdefault(case.board, f"{run.path}: field 'cases.{index}.board'")
+    if strict and first_use:
+        name = sorted(first_use)[0]
+        raise RecordError(f"{first_use[name]}: board {name!r} has no board.toml in the boards directory "
+                          f"(--boards, else leaderboards/); --strict refuses to infer one")
+    found = dict(boards)
+    for name, cases in sorted(cases_by_board.items()):
+        data = inferred_board_data(name, cases)
+        if data is None:
+            warn(f"{first_use[name]}: board {name!r} has no board.toml and no passed case with a metric "
+                 f"to rank on; skipped")
+            continue
+        found[name] = BoardDefinition.model_validate(data)
+        objectives = ", ".join(f"{o.metric} ({o.direction})" for o in found[name].objectives)
+        warn(f"board {name!r} has no board.toml; inferred objectives {objectives}, primary "
+             f"{found[name].primary} (`frontierbench board init {name}` writes one to edit)")
+    return found
 
 
 def leaderboard_path(out_dir: str | Path, board: str) -> Path:

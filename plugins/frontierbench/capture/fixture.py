@@ -41,13 +41,17 @@ class CaseResult:
     metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     energy_window: EnergyWindow | None = None
     measured: bool = False
+    gates: dict[str, str] | None = None  # the marker's max_regression, {metric: "5%"} (formats.gates)
 
     def to_case_dict(self, outcome: str, duration: float | None, error: str | None) -> dict[str, Any]:
-        return {"nodeid": self.nodeid, "entry": self.entry, "board": self.board, "family": self.family,
+        case = {"nodeid": self.nodeid, "entry": self.entry, "board": self.board, "family": self.family,
                 "params": self.params, "device": self.device, "gpu_name": self.gpu_name,
                 "items": self.items, "outcome": outcome, "duration": duration, "error": error,
                 "metrics": self.metrics,
                 "energy_window": None if self.energy_window is None else vars(self.energy_window).copy()}
+        if self.gates:
+            case["gates"] = dict(self.gates)
+        return case
 
 
 def _number(value: Any, *, case: str, name: str, what: str = "value") -> float:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from frontierbench.aggregate.pipeline import aggregate, write_leaderboards
-from frontierbench.formats.board import load_boards
+from frontierbench.formats.board import find_boards
 from frontierbench.formats.run import RecordError
 
 
@@ -16,21 +16,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run record files, pytest-benchmark JSON files, or directories of them")
     parser.add_argument("-o", "--output", default="leaderboards", help="where leaderboards/<board>/ are written")
     parser.add_argument("--boards", default=None,
-                        help="directory holding <board>/board.toml (default: the output directory)")
+                        help="directory holding <board>/board.toml (default: leaderboards/ under the current "
+                             "folder; a board with no board.toml is inferred from its metrics)")
     parser.add_argument("--draws", type=int, default=1000, help="bootstrap draws (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed for every bootstrap (default 0)")
     parser.add_argument("--default-board", default=None,
-                        help="board for pytest-benchmark results whose extra_info names none")
+                        help="board for pytest-benchmark results whose extra_info names none "
+                             "(default: the benchmark's module)")
     parser.add_argument("--strict", action="store_true",
-                        help="a case whose board has no board.toml is an error, not a warning")
+                        help="a case whose board has no board.toml is an error, instead of an inferred board")
     parser.add_argument("--no-reliability", action="store_true", help="skip the reliability checks")
 
 
 def main(args: argparse.Namespace) -> int:
-    boards_dir = Path(args.boards if args.boards is not None else args.output)
-    boards = load_boards(boards_dir)
-    if not boards:
-        raise RecordError(f"{boards_dir}: no <board>/board.toml found; pass --boards")
+    boards, _ = find_boards(args.boards)
     if args.draws < 1:
         raise RecordError(f"--draws must be at least 1, got {args.draws}")
 
@@ -41,7 +40,8 @@ def main(args: argparse.Namespace) -> int:
                              default_board=args.default_board, reliability=not args.no_reliability,
                              strict=args.strict, warn=warn)
     if not leaderboards:
-        raise RecordError("no case in the inputs belongs to a board with a board.toml; nothing written")
+        raise RecordError(f"{', '.join(args.runs)}: no passed case with a board and a metric to rank on; "
+                          f"nothing written")
     for path in write_leaderboards(leaderboards, args.output):
         print(path.as_posix())
     return 0

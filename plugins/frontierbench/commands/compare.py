@@ -7,22 +7,30 @@ Mann-Whitney U test. A change counts only when it is significant (p < alpha) AND
 worse. With --fail-on-regression 5%, a significant regression worse than 5% exits 1 (CI gating).
 Metrics with no samples on either side get a ratio but no test ("untested"), and never gate.
 
-Inputs may be run records, leaderboards or pytest-benchmark JSON (detected by their keys). Results
-from different hardware classes are refused (exit 2) unless --force.
+Inputs may be run records, leaderboards, folders of leaderboards or pytest-benchmark JSON (detected
+by their keys). Results from different hardware classes are refused (exit 2) unless --force.
+
+Gates (commands.compare_gates): a board's `[gates]` in board.toml, overridden per case by
+`@pytest.mark.frontier(max_regression=...)`, fail the command (exit 1) on a significant regression
+beyond the gate's limit, naming the gate.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 from scipy import stats
 
 from frontierbench.aggregate.ingest import decode_json, display_path, from_pytest_benchmark, is_pytest_benchmark, read_bytes
-from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, parse_leaderboard
+from frontierbench.commands.compare_gates import apply_gates, case_gates, gate_resolver
+from frontierbench.formats.board import find_boards
+from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, find_leaderboards, parse_leaderboard
 from frontierbench.stats.intervals import bootstrap_means, stable_seed
 from frontierbench.formats.run import RecordError, parse_run
 
@@ -63,6 +71,8 @@ class Comparison:
     p_value: float | None = None
     statistic: str = "value"
     verdict: str = "untested"  # regression | improvement | unchanged | untested | n/a
+    gate: Any = None  # the formats.gates.Gate that applies, if any
+    gate_failed: bool = False
 
     @property
     def worse_by(self) -> float:
@@ -79,6 +89,7 @@ class ComparisonResult:
     hardware_classes: tuple[list[str], list[str]]
     rows: list[Comparison] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    gate_failures: list[str] = field(default_factory=list)  # one line per failed gate
 
     def regressions(self, threshold: float = 0.0) -> list[Comparison]:
         """Significant regressions worse than `threshold` (0.05 = 5%)."""
@@ -91,6 +102,8 @@ class ComparisonResult:
 
 def load_series(path: str | Path) -> list[Series]:
     path = Path(path)
+    if path.is_dir():  # a leaderboards folder: every leaderboard in it
+        return [s for found in find_leaderboards([path]) for s in load_series(found)]
     source = display_path(path)
     raw = read_bytes(path)
     data = decode_json(raw, source)
@@ -193,9 +206,25 @@ def compare_series(base: Series, new: Series, *, min_effect: float = 0.02, alpha
     return row
 
 
+def load_case_gates(path: str | Path):
+    """The marker gates (max_regression) recorded in a run record's cases; none for other inputs."""
+    path = Path(path)
+    if path.is_dir():
+        return {}
+    source = display_path(path)
+    data = decode_json(read_bytes(path), source)
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if is_pytest_benchmark(data) or (isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/")):
+        return {}
+    return case_gates(parse_run(data, source=source).cases, source)
+
+
 def compare(base: str | Path, new: str | Path, *, min_effect: float = 0.02, alpha: float = ALPHA,
-            force: bool = False, draws: int = 2000, seed: int = 0) -> ComparisonResult:
+            force: bool = False, draws: int = 2000, seed: int = 0,
+            gates: Callable[[str, str, str], Any] | None = None) -> ComparisonResult:
     """Compare every (board, entry, metric) present in both BASE and NEW.
+
+    `gates(board, entry, metric)` gives the Gate for a row, if any (compare_gates.gate_resolver).
 
     Raises RecordError for bad input, and for different hardware classes unless `force`.
     """
@@ -233,6 +262,8 @@ def compare(base: str | Path, new: str | Path, *, min_effect: float = 0.02, alph
         result.notes.append(f"only in NEW: {', '.join(f'{b}/{e}' for b, e in sorted(only_new))}")
     if not matched:
         result.notes.append("no (board, entry, metric) is present in both inputs")
+    if gates is not None:
+        result.gate_failures = apply_gates(result.rows, gates)
     return result
 
 
@@ -278,9 +309,10 @@ COLUMNS = ["board", "entry", "metric", "base", "new", "change", "ratio [95% CI]"
 
 def _cells(row: Comparison) -> list[str]:
     unit = f" {row.unit}" if row.unit else ""
+    verdict = row.verdict + (" (gate failed)" if row.gate_failed else "")
     return [row.board, row.entry, f"{row.metric} ({row.statistic})", _fmt(row.base) + unit,
             _fmt(row.new) + unit, _change_text(row), _ratio_text(row),
-            "-" if row.p_value is None else f"{row.p_value:.3g}", row.verdict]
+            "-" if row.p_value is None else f"{row.p_value:.3g}", verdict]
 
 
 def summary_line(result: ComparisonResult, threshold: float | None) -> str:
@@ -291,6 +323,9 @@ def summary_line(result: ComparisonResult, threshold: float | None) -> str:
     if threshold is not None:
         failing = result.regressions(threshold)
         text += f"; {len(failing)} regression(s) worse than {threshold:.1%}" + (" -> FAIL" if failing else " -> ok")
+    gated = sum(r.gate is not None for r in result.rows)
+    if gated:
+        text += f"; {len(result.gate_failures)} of {gated} gate(s) failed" + (" -> FAIL" if result.gate_failures else "")
     return text
 
 
@@ -309,6 +344,7 @@ def render_markdown(result: ComparisonResult, threshold: float | None) -> str:
             cells[-1] = "**regression**"
         lines.append("| " + " | ".join(escape(c) for c in cells) + " |")
     lines.extend(f"\n> {escape(note)}" for note in result.notes)
+    lines.extend(f"\n> **{escape(line)}**" for line in result.gate_failures)
     return "\n".join(lines) + "\n"
 
 
@@ -316,16 +352,20 @@ def render_table(result: ComparisonResult, threshold: float | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{result.new} vs {result.base}")
+    table = Table(title=f"{result.new} vs {result.base}", title_justify="left")
     for column in COLUMNS:
         table.add_column(column, justify="right" if column in ("base", "new", "change", "p") else "left")
     for row in result.rows:
         table.add_row(*_cells(row), style=VERDICT_STYLE.get(row.verdict))
     console = Console()
+    if not console.is_terminal:  # a CI log or a file: the table's full width, never cut to 80 columns
+        console = Console(width=max(80, Console(width=100_000).measure(table).maximum))
     console.print(table)
     for note in result.notes:
-        console.print(f"note: {note}", style="yellow", markup=False)
-    console.print(summary_line(result, threshold), markup=False)
+        console.print(f"note: {note}", style="yellow", markup=False, soft_wrap=True)
+    for line in result.gate_failures:
+        console.print(line, style="bold red", markup=False, soft_wrap=True)
+    console.print(summary_line(result, threshold), markup=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,8 +373,8 @@ def render_table(result: ComparisonResult, threshold: float | None) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("base", metavar="BASE", help="run record, leaderboard or pytest-benchmark JSON")
-    parser.add_argument("new", metavar="NEW", help="run record, leaderboard or pytest-benchmark JSON")
+    parser.add_argument("base", metavar="BASE", help="run record, leaderboard, leaderboards folder or pytest-benchmark JSON")
+    parser.add_argument("new", metavar="NEW", help="run record, leaderboard, leaderboards folder or pytest-benchmark JSON")
     parser.add_argument("--format", choices=["table", "markdown"], default="table")
     parser.add_argument("--fail-on-regression", type=parse_fraction, default=None, metavar="PCT",
                         help="exit 1 when a significant regression is worse than PCT (e.g. 5%%)")
@@ -344,15 +384,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--draws", type=int, default=2000, help="bootstrap draws for the ratio interval")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="compare even across hardware classes")
+    parser.add_argument("--boards", default=None,
+                        help="board definitions whose [gates] apply (default: leaderboards/ under the current folder)")
+    parser.add_argument("--no-gates", action="store_true", help="report only: apply no board or marker gate")
 
 
 def main(args: argparse.Namespace) -> int:
+    gates = None
+    if not args.no_gates:
+        boards, _ = find_boards(args.boards)
+        gates = gate_resolver(boards, load_case_gates(args.new))
     result = compare(args.base, args.new, min_effect=args.min_effect, alpha=args.alpha, force=args.force,
-                     draws=args.draws, seed=args.seed)
+                     draws=args.draws, seed=args.seed, gates=gates)
     if args.format == "markdown":
         print(render_markdown(result, args.fail_on_regression), end="")
     else:
         render_table(result, args.fail_on_regression)
     if args.fail_on_regression is not None and result.regressions(args.fail_on_regression):
+        return 1
+    if result.gate_failures:
+        print(f"frontierbench compare: {len(result.gate_failures)} gate(s) failed", file=sys.stderr)
         return 1
     return 0

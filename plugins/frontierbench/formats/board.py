@@ -1,7 +1,12 @@
 """Board definitions: leaderboards/<board>/board.toml.
 
 A board fixes what "better" means: its objectives with directions and practical margins, the
-primary metric for rankings, and a hypervolume reference point that does not move with the data.
+primary metric for rankings, a hypervolume reference point that does not move with the data, and
+the regression gates `frontierbench compare` applies.
+
+Where definitions are found is one rule for every command (`find_boards`): `--boards DIR`, else
+`leaderboards/` under the current folder; a board with no board.toml there is inferred from the
+metrics its cases report (see formats.inference).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from frontierbench.formats.gates import parse_gates
 from frontierbench.formats.leaderboard import Objective
 from frontierbench.formats.run import RecordError, describe_validation_error
 
@@ -49,11 +55,16 @@ class BoardDefinition(BaseModel):
     version: str
     objectives: list[Objective]
     primary: str
-    reference_point: dict[str, float]
+    reference_point: dict[str, float] = Field(default_factory=dict)
     top_k: int = 3
     # Inference counts at which full-cycle energy (training + N inferences) is reported.
     usage_intensities: list[int] = Field(default_factory=lambda: [1_000, 1_000_000])
     comparisons: list[Comparison] = Field(default_factory=list)
+    # metric -> "5%" | "-0.5 points" | "0.002": how much worse `compare` tolerates (formats.gates).
+    gates: dict[str, str] = Field(default_factory=dict)
+    # True for a board built from the metrics found (no board.toml): no fixed reference point, so
+    # no hypervolume; the leaderboard and the site say so.
+    inferred: bool = False
 
     @field_validator("name")
     @classmethod
@@ -63,14 +74,27 @@ class BoardDefinition(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> "BoardDefinition":
         metrics = [o.metric for o in self.objectives]
-        if len(metrics) < 2:
-            raise ValueError("a board needs at least two objectives to draw a frontier")
+        if not metrics:
+            raise ValueError("a board needs at least one objective (one gives a ranking, two or more a frontier)")
         if self.primary not in metrics:
             raise ValueError(f"primary {self.primary!r} is not one of the objectives {metrics}")
         missing = [m for m in metrics if m not in self.reference_point]
-        if missing:
+        if missing and not self.inferred:
             raise ValueError(f"reference_point lacks a value for {missing}")
         return self
+
+    @field_validator("gates")
+    @classmethod
+    def _gates_parse(cls, gates: dict[str, str]) -> dict[str, str]:
+        parse_gates(gates, source="board.toml")
+        return gates
+
+    @field_validator("gates", mode="before")
+    @classmethod
+    def _gates_as_text(cls, gates: object) -> object:
+        if isinstance(gates, dict):  # TOML may give 5 or 0.5 for a bare number: keep it as written
+            return {k: v if isinstance(v, str) or isinstance(v, bool) else str(v) for k, v in gates.items()}
+        return gates
 
     def objective(self, metric: str) -> Objective:
         return next(o for o in self.objectives if o.metric == metric)
@@ -88,6 +112,24 @@ def load_board(path: str | Path) -> BoardDefinition:
         return BoardDefinition.model_validate(data)
     except ValidationError as exc:
         raise RecordError(describe_validation_error(exc, str(path))) from exc
+
+
+def find_boards(boards: str | Path | None = None, *, cwd: str | Path | None = None
+                ) -> tuple[dict[str, BoardDefinition], Path | None]:
+    """The one rule every command uses: `--boards DIR` if given (it must exist), else
+    `leaderboards/` under the current folder if there is one, else none (boards are inferred).
+
+    Returns the definitions by name and the folder they came from (None when there is none).
+    """
+    if boards is not None:
+        root = Path(boards)
+        if not root.is_dir():
+            raise RecordError(f"--boards {root}: no such directory")
+        return load_boards(root), root
+    root = Path(cwd or ".") / "leaderboards"
+    if root.is_dir():
+        return load_boards(root), root
+    return {}, None
 
 
 def load_boards(root: str | Path) -> dict[str, BoardDefinition]:

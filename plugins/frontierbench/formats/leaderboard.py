@@ -131,11 +131,17 @@ class Leaderboard(BaseModel):
     reference_point: dict[str, float]
     top_k: int = 3
     generated_at: str | None = None  # taken from the newest input run, never the wall clock
+    # True when no board.toml defined the board: objectives inferred from the metrics found, and no
+    # hypervolume (it needs a fixed reference point). Written only when true.
+    inferred: bool = False
     inputs: list[InputRun] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
+        data = self.model_dump(mode="json", by_alias=True)
+        if not self.inferred:
+            del data["inferred"]  # leaderboards of defined boards keep their exact bytes
+        return data
 
 
 def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:

@@ -28,6 +28,7 @@ from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboa
 from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
 from frontierbench.site import views as sd
+from frontierbench.site.axes import default_axes, display_units
 
 # Scripts only from our own files; JSON data blocks are not scripts, so they need no exception.
 # Plotly sets inline style attributes on the SVG it draws, hence 'unsafe-inline' for styles only.
@@ -72,8 +73,8 @@ def load_board_file(path: Path) -> Leaderboard:
     except ValueError as exc:
         raise RecordError(f"{path}: field 'board': {exc}") from None
     metrics = [o.metric for o in board.objectives]
-    if len(metrics) < 2:
-        raise RecordError(f"{path}: field 'objectives': a board needs at least two objectives to draw a frontier")
+    if not metrics:
+        raise RecordError(f"{path}: field 'objectives': a board needs at least one objective")
     if board.primary not in metrics:
         raise RecordError(f"{path}: field 'primary': {board.primary!r} is not one of the objectives {metrics}")
     if len(set(metrics)) != len(metrics):
@@ -170,17 +171,20 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
     groups = board.groups
     pages = [sd.group_page(g, default=(i == 0)) for i, g in enumerate(groups)]
     selector = [{"href": page, "text": group_title(g)} for page, g in zip(pages, groups)]
-    x_default = next((o["metric"] for o in objectives if o["metric"] != board.primary), objectives[0]["metric"])
+    x_default, y_default = default_axes(board)
     summary_groups = []
     for index, (group, page) in enumerate(zip(groups, pages)):
         status = sd.reliability_status(group)
         ties = sd.data_ties(board, group) if group.reliability is None else set()
         badges = {entry.name: sd.entry_badges(entry, group, ties) for entry in group.entries}
+        shown = display_units(board, group)
+        data = sd.board_data(board, group, badges)
+        data.update(display=shown, x_default=x_default, y_default=y_default)
         page_text = board_tpl.render(
             root="../../", board=board, group=group, group_index=index, selector=selector,
-            objectives=objectives, x_default=x_default, y_default=board.primary,
-            status=status, budget=sd.budget_text(group), report=group.reliability,
-            data_json=sd.json_for_script(sd.board_data(board, group, badges)), entry_count=len(group.entries),
+            objectives=objectives, x_default=x_default, y_default=y_default, shown=shown,
+            status=status, budget=sd.budget_text(group), report=group.reliability, leader=sd.leader(board, group),
+            data_json=sd.json_for_script(data), entry_count=len(group.entries),
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
             warnings.warn(f"{base}/{page}: {len(page_text.encode('utf-8'))} bytes, over the "
@@ -199,7 +203,7 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             "energy_method": group.energy_method, "page_bytes": len(page_text.encode("utf-8")),
         })
     return {"board": board.board, "title": board.title, "description": board.description,
-            "json_href": f"{base}/leaderboard.json", "groups": summary_groups}
+            "inferred": board.inferred, "json_href": f"{base}/leaderboard.json", "groups": summary_groups}
 
 
 def _render_part(task: tuple[int, str, str]) -> tuple[str, str, dict[str, Any]]:

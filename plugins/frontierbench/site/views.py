@@ -223,10 +223,17 @@ def metric_unit(board: Leaderboard, group: Group, metric: str) -> str:
 
 
 def leader(board: Leaderboard, group: Group) -> str | None:
+    """The leader's name, or "tie: a, b, c" when several share the best rank (as `check` says)."""
     if group.reliability is not None and group.reliability.leader:
+        leaders = list(getattr(group.reliability, "leaders", None) or [])
+        if len(leaders) > 1:
+            return "tie: " + ", ".join(leaders)
         return group.reliability.leader
     ranks = data_ranks(board, group)
     best = sorted((r, n) for n, r in ranks.items() if r is not None)
+    tied = [n for r, n in best if best and r == best[0][0]]
+    if len(tied) > 1:
+        return "tie: " + ", ".join(tied)
     return best[0][1] if best else None
 
 

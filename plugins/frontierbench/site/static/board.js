@@ -34,9 +34,54 @@
     return vals.length >= 2 ? { tickmode: "array", tickvals: vals, ticktext: text } : {};
   }
 
-  function median(values) {
-    var sorted = values.slice().sort(function (a, b) { return a - b; });
-    return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 1;
+  /* The display scale chosen with the page (site/axes.py), so the selectors name the axis unit. */
+  function shownScale(metric) {
+    var shown = data.display && data.display[metric];
+    return shown ? [shown.factor, shown.unit] : [1, data.units[metric]];
+  }
+
+  /* Plotly stretches a constant axis to [0, 2v]: keep it close around the one value instead. */
+  function tightRange(values, log) {
+    if (!values.length || log) return {};
+    var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    if (hi - lo > 1e-12 * Math.max(Math.abs(hi), 1)) return {};
+    var pad = Math.max(Math.abs(hi) * 0.02, 1e-9);
+    return { range: [lo - pad, hi + pad] };
+  }
+
+  /* A one-objective board: a ranking, one row per entry, best at the top, with its interval. */
+  function drawRanking() {
+    var m = xSelect.value, o = objectives[m], s = shownScale(m);
+    var rows = [];
+    for (var i = 0; i < n; i++) {
+      var v = data.values[m][i];
+      if (v) rows.push({ i: i, v: v });
+    }
+    rows.sort(function (a, b) { return o.direction === "min" ? b.v[0] - a.v[0] : a.v[0] - b.v[0]; });
+    var xs = rows.map(function (r) { return r.v[0] / s[0]; });
+    var trace = {
+      type: "scatter", mode: "markers", name: "entries", x: xs,
+      y: rows.map(function (r) { return FB.plotlyText(cols.name[r.i]); }),
+      customdata: rows.map(function (r) { return [FB.plotlyText(FB.format(r.v[0], data.units[m], r.v[1], r.v[2])), r.i]; }),
+      error_x: { type: "data", symmetric: false, thickness: 1.5, width: 4, color: "rgba(60,70,90,0.6)",
+                 array: rows.map(function (r) { return r.v[2] !== null ? Math.max(0, r.v[2] - r.v[0]) / s[0] : 0; }),
+                 arrayminus: rows.map(function (r) { return r.v[1] !== null ? Math.max(0, r.v[0] - r.v[1]) / s[0] : 0; }) },
+      marker: { size: 10, color: "#3b5bdb" },
+      hovertemplate: "<b>%{y}</b><br>" + FB.plotlyText(o.label) + ": %{customdata[0]}<extra></extra>"
+    };
+    var xLog = o.log && xs.every(function (v) { return v > 0; });
+    var layout = {
+      margin: { l: 200, r: 20, t: 20, b: 60 }, height: Math.max(260, 60 + 28 * rows.length),
+      xaxis: Object.assign({ type: xLog ? "log" : "linear", title: { text: axisTitle(o, s[1]) }, zeroline: false,
+               gridcolor: "#e5e7eb" }, xLog ? logTicks(xs) : tightRange(xs, false)),
+      yaxis: { type: "category", automargin: true },
+      hovermode: "closest", showlegend: false,
+      plot_bgcolor: "#ffffff", paper_bgcolor: "#ffffff", font: { family: "system-ui, sans-serif", size: 13 }
+    };
+    plot.setAttribute("data-x", m);
+    plot.setAttribute("data-y", "");
+    plot.setAttribute("data-points", String(xs.length));
+    window.Plotly.react(plot, [trace], layout, { displaylogo: false, responsive: true });
   }
 
   function colour(i) {
@@ -56,6 +101,7 @@
   }
 
   function draw() {
+    if (!ySelect) { drawRanking(); return; }
     var xm = xSelect.value, ym = ySelect.value;
     var xo = objectives[xm], yo = objectives[ym];
     var xs = [], ys = [], exPlus = [], exMinus = [], eyPlus = [], eyMinus = [];
@@ -85,7 +131,7 @@
     var xLog = xo.log && xs.every(function (v) { return v > 0; });
     var yLog = yo.log && ys.every(function (v) { return v > 0; });
     /* Plot in a readable unit (ms rather than 0.001 s); hover labels keep the formatted values. */
-    var sx = FB.scale(median(xs), data.units[xm]), sy = FB.scale(median(ys), data.units[ym]);
+    var sx = shownScale(xm), sy = shownScale(ym);
     function byX(v) { return v / sx[0]; }
     function byY(v) { return v / sy[0]; }
     xs = xs.map(byX); exPlus = exPlus.map(byX); exMinus = exMinus.map(byX);
@@ -114,9 +160,9 @@
     var layout = {
       margin: { l: 70, r: 20, t: 20, b: 60 },
       xaxis: Object.assign({ type: xLog ? "log" : "linear", title: { text: axisTitle(xo, sx[1]) }, zeroline: false,
-               gridcolor: "#e5e7eb" }, xLog ? logTicks(xs) : {}),
+               gridcolor: "#e5e7eb" }, xLog ? logTicks(xs) : tightRange(xs, xLog)),
       yaxis: Object.assign({ type: yLog ? "log" : "linear", title: { text: axisTitle(yo, sy[1]) }, zeroline: false,
-               gridcolor: "#e5e7eb" }, yLog ? logTicks(ys) : {}),
+               gridcolor: "#e5e7eb" }, yLog ? logTicks(ys) : tightRange(ys, yLog)),
       hovermode: "closest", showlegend: true,
       legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
       plot_bgcolor: "#ffffff", paper_bgcolor: "#ffffff", font: { family: "system-ui, sans-serif", size: 13 }
@@ -134,7 +180,7 @@
     var head = FB.el("thead", null, null, [FB.el("tr", null, null, [
       FB.el("th", { scope: "col" }, "Entry"),
       FB.el("th", { scope: "col", "class": "num" }, "Rank [95%]"),
-      FB.el("th", { scope: "col", "class": "num" }, "P(front)")
+      FB.el("th", { scope: "col", "class": "num" }, ySelect ? "P(front)" : "P(best)")
     ].concat(metrics.map(function (m) {
       var o = objectives[m];
       return FB.el("th", { scope: "col", title: o.direction === "min" ? "lower is better" : "higher is better" },
@@ -151,10 +197,14 @@
         (cols.rank_lo[i] !== null ? " [" + cols.rank_lo[i] + "\u2013" + cols.rank_hi[i] + "]" : "");
       var cells = [
         FB.el("td", { "data-sort": cols.name[i], "class": "name" }, null, [link]),
-        FB.el("td", { "class": "num", "data-sort": cols.rank[i] === null ? "" : cols.rank[i] }, rankText),
-        FB.el("td", { "class": "num", "data-sort": cols.p_front[i] === null ? (cols.on_front[i] ? 1 : 0) : cols.p_front[i] },
-          cols.p_front[i] === null ? (cols.on_front[i] ? "front" : "\u2014") : cols.p_front[i].toFixed(2))
+        FB.el("td", { "class": "num", "data-sort": cols.rank[i] === null ? "" : cols.rank[i] }, rankText)
       ];
+      if (!ySelect) {  /* a ranking: the share of draws in which the entry is the best */
+        cells.push(FB.el("td", { "class": "num", "data-sort": cols.p_top1[i] === null ? "" : cols.p_top1[i] },
+          cols.p_top1[i] === null ? "\u2014" : cols.p_top1[i].toFixed(2)));
+      } else cells.push(
+        FB.el("td", { "class": "num", "data-sort": cols.p_front[i] === null ? (cols.on_front[i] ? 1 : 0) : cols.p_front[i] },
+          cols.p_front[i] === null ? (cols.on_front[i] ? "front" : "\u2014") : cols.p_front[i].toFixed(2)));
       metrics.forEach(function (m) {
         var v = data.values[m][i];
         var cell = FB.el("td", { "class": "num value", "data-sort": v ? v[0] : "" }, v ? FB.format(v[0], data.units[m]) : "\u2014");
@@ -188,12 +238,12 @@
   }
 
   xSelect.addEventListener("change", draw);
-  ySelect.addEventListener("change", draw);
+  if (ySelect) ySelect.addEventListener("change", draw);
   draw();
   plot.on("plotly_click", function (event) {
     var point = event.points && event.points[0];
     if (!point || point.curveNumber !== 0) return;
-    var index = point.customdata[3];
+    var index = point.customdata[point.customdata.length - 1];
     window.location.href = cols.href[index];
   });
   buildTable();
