@@ -7,8 +7,10 @@ The rules, in this one place (aggregate, `board init` and the pytest-benchmark i
   has a value for them;
 - derived figures (throughput is items / wall_time) and informational numbers are not objectives;
 - the primary is the first quality metric, else `wall_time`.
-Directions come from the record (each metric carries `higher_is_better`), never from a guess,
-except for pytest-benchmark extra_info numbers, which carry none (see `extra_info_metrics`).
+Kinds come from the metric registry (formats.metrics) for the standard metrics and from the
+case's provenance for its own; directions come from the record (each metric carries
+`higher_is_better`), never from a guess, except for pytest-benchmark extra_info numbers, which
+carry none (see `extra_info_metrics`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from frontierbench.formats.leaderboard import Objective
+from frontierbench.formats.metrics import spec
 
 COST_OBJECTIVES = ("wall_time", "peak_memory", "energy")
 LABELS = {"wall_time": "Wall time", "peak_memory": "Peak memory", "energy": "Energy"}
@@ -84,12 +87,17 @@ class SeenMetric:
 
 
 def _kind(name: str, provenance: dict[str, Any]) -> str:
+    known = spec(name)
+    if known is not None:  # the registry: a rate (throughput) or a one-off cost is not an objective
+        if known.kind in ("rate", "derived"):
+            return "derived"
+        return "info" if not known.per_call else known.kind
     declared = provenance.get("kind")
     if declared in ("quality", "info"):
         return declared
-    if provenance.get("method") == "derived" or declared == "training":
-        return "derived" if provenance.get("method") == "derived" else "info"
-    return "cost"
+    if provenance.get("method") == "derived":
+        return "derived"
+    return "info" if declared == "training" else "cost"
 
 
 def seen_metrics(cases: Iterable[Any]) -> "OrderedDict[str, SeenMetric]":
