@@ -141,3 +141,27 @@ def random_cases(entries: list[str], *, seed: int, board: str = "toy", rounds: i
                         accuracy=(rng.random(items) < p).astype(float), energy=scale * 50.0,
                         energy_method=energy_method, items=32))
     return out
+
+
+def replicated_runs(true_medians: dict[str, float], *, seed: int, runs: int = 4, processes: int | None = None,
+                    rounds: int = 20, between_cv: float = 0.05, within_cv: float = 0.01, board: str = "toy",
+                    slowdown: dict[str, float] | None = None, run_prefix: str = "run") -> list[RunRecord]:
+    """A known hierarchy: every (run, process) draws its own speed factor (lognormal, `between_cv`),
+    and every round varies around it (lognormal, `within_cv`). The true median of an entry's
+    wall time is its `true_medians` value (times `slowdown`). With `processes`, each run holds
+    one case per process, marked with its `process` index (the worker-process mode)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for r in range(runs):
+        cases = []
+        for p in range(processes or 1):
+            for name, median in true_medians.items():
+                scale = median * (slowdown or {}).get(name, 1.0) * rng.lognormal(0.0, between_cv)
+                made = case(name, board=board, wall_time=scale * rng.lognormal(0.0, within_cv, rounds),
+                            accuracy=[1.0, 0.0, 1.0, 1.0], energy=1.0)
+                if processes is not None:
+                    made.process = p
+                cases.append(made)
+        records.append(run_record(cases, run_id=f"{run_prefix}-{seed}-{r}",
+                                  started_at=f"2024-01-{r + 1:02d}T00:00:00+00:00"))
+    return records

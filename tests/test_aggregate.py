@@ -85,7 +85,10 @@ def test_repeated_runs_are_pooled_with_their_spread(workdir):
                     run_id="r2", started_at="2024-01-02T00:00:00Z"))
     a = entry(run_aggregate()["toy"], "a")
     wall = a.metrics["wall_time"]
-    assert (wall.value, wall.estimator, wall.interval, wall.sample_kind, wall.n) == (3.5, "median", "quantile", "rounds", 6)
+    # Two runs are two processes: the median of their medians, a t-interval over the two runs.
+    assert (wall.value, wall.estimator, wall.interval, wall.sample_kind, wall.n) == (3.5, "median", "t", "rounds", 6)
+    assert (wall.interval_scope, wall.replicates, wall.unit_sizes) == ("between processes", 2, [3, 3])
+    assert wall.low < 2 and wall.high > 5  # one degree of freedom: wide, and honest about it
     assert wall.samples == [1, 2, 3, 4, 5, 6]  # rounds of both runs, in run order
     assert wall.run_values == [2, 5]
     assert wall.run_spread == pytest.approx(3 / 3.5, rel=1e-6)
@@ -93,9 +96,10 @@ def test_repeated_runs_are_pooled_with_their_spread(workdir):
     accuracy = a.metrics["accuracy"]
     assert (accuracy.value, accuracy.estimator, accuracy.interval, accuracy.n) == (0.75, "mean", "bootstrap", 4)
     assert accuracy.low <= 0.75 <= accuracy.high
-    # No samples, two runs: the median over runs.
+    # No samples, two runs: the median over runs, and the runs' values are its samples.
     energy = a.metrics["energy"]
     assert (energy.value, energy.sample_kind, energy.run_values) == (2.0, "runs", [1.0, 3.0])
+    assert (energy.samples, energy.interval, energy.replicates) == ([1.0, 3.0], "t", 2)
     assert [h.run_id for h in a.history] == ["r1", "r2"]
     assert a.history[1].values["wall_time"] == 5 and a.history[1].git_commit == "0" * 40
 
@@ -106,6 +110,7 @@ def test_single_value_is_reported_as_a_value(workdir):
     assert a.metrics["wall_time"].estimator == "value"
     assert a.metrics["wall_time"].interval == "none"
     assert a.metrics["wall_time"].value == 0.5
+    assert a.metrics["wall_time"].interval_note == "within one process: run-to-run variation not measured"
 
 
 # ---------------------------------------------------------------------------------------------

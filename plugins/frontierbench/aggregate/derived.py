@@ -26,6 +26,7 @@ def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> Met
         higher_is_better=estimate.higher_is_better, estimator="derived", interval=estimate.interval,
         n=estimate.n, sample_kind=estimate.sample_kind,
         run_values=round_array(np.asarray(estimate.run_values) * scale).tolist(), run_spread=estimate.run_spread,
+        interval_scope=estimate.interval_scope, interval_note=estimate.interval_note, replicates=estimate.replicates,
         provenance={"method": "derived", "formula": f"{name} / items", "items": items,
                     "interval_from": f"{name} (exact: a constant scale)",
                     **({"energy_method": estimate.provenance.get("method")} if registry.from_energy_meter(name) else {})})

@@ -6,12 +6,16 @@ The flow, one step per function:
    bad file stops the command before anything is written.
 2. `tidy.tidy_frames`: one row per case, i.e. per (board, entry, hardware class, board version, run),
    and one row per (case, metric); the samples of all metric rows lie back to back in one array.
-3. `estimates.pool_metrics`: repeated runs of an entry are pooled (vectorised over all entries at once):
-   - costs (per-round samples): rounds concatenated; median with an order-statistic 95% interval;
+3. `pooling.pool_metrics`: repeated runs of an entry are pooled (vectorised over all entries at once).
+   The unit of replication is the (run, process) pair (stats/nested.py):
+   - costs (per-round samples), two or more processes or runs: the median of the per-process
+     medians, with a Student-t 95% interval over the processes (log scale), scope "between processes";
+   - costs, one process: the median of its rounds with the order-statistic interval, scope
+     "within one process" and the note that run-to-run variation was not measured;
    - per-item quality: item-wise mean over runs (the same items were scored again, so repeating
      them is not more items), mean with a seeded bootstrap 95% interval;
-   - values without samples: one run -> the value; several runs -> median over the runs.
-   Each estimate keeps one point value per run (`run_values`) and their spread (`run_spread`).
+   - values without samples: one process -> the value; several -> their median and t-interval.
+   Each estimate keeps one point value per case (`run_values`) and their spread (`run_spread`).
 4. `derived.derive_metrics` (per entry, called by `entries.build_entries`): per-item costs, cost
    of pass, accuracy per watt, full-cycle energy (frontier.py's formulas), marked
    `estimator="derived"`.

@@ -1,6 +1,7 @@
 """Step 3 of `frontierbench aggregate`: pool the repeated runs of each entry into estimates.
 
-Vectorised over all entries at once; the statistics themselves are pooling.py's.
+Vectorised over all entries at once; the statistics themselves are stats/intervals.py's and
+stats/nested.py's. The (run, process) pair is the unit of replication of a cost.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.stats.intervals import (
     grouped_median_intervals,
+    grouped_medians,
     row_medians,
     mean_interval,
     round_array,
     round_sig,
     run_spread_array,
 )
+from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_intervals
 from frontierbench.aggregate.tidy import Tidy
 
 MEASURED_ENERGY = frozenset({"rapl", "nvml"})
@@ -84,18 +87,45 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
     rounds_rows = sampled_rows & (kinds == "rounds")
     pool_has_samples = np.bincount(pool_id[sampled_rows], minlength=n_pools) > 0
 
-    # Rounds: every round of every run, one median per pool (one sort for all pools).
+    # The unit of replication is the (run, process) pair (stats/nested.py): unit codes sort by
+    # pool, then run, then process, so each pool's units are contiguous and in run order.
+    row_process = cases["process"].to_numpy()[m["case"].to_numpy()] + 1
+    unit_key = (pool_id.astype(np.int64) * (len(tidy.runs) + 1) + row_run) * (int(row_process.max(initial=0)) + 1) \
+        + row_process
+
+    # Rounds: per unit, the median of its rounds; per pool, the units' median and t-interval.
+    round_rows = np.flatnonzero(rounds_rows)
+    unit_codes, row_unit = np.unique(unit_key[round_rows], return_inverse=True)
+    n_units = len(unit_codes)
+    unit_pool = pool_id[round_rows][np.unique(row_unit, return_index=True)[1]] if n_units else row_unit
     take = np.repeat(rounds_rows, counts)
     r_samples = all_samples[take]
     r_pool = np.repeat(pool_id, counts)[take]
-    rounds = grouped_median_intervals(r_samples, r_pool, n_pools)
-    r_order = np.argsort(r_pool, kind="stable")  # run order kept inside each pool
+    r_unit = np.repeat(row_unit, counts[round_rows])
+    if n_units and np.bincount(row_unit).max() == 1:  # the rule: one case per unit, its median is the unit's
+        unit_median = np.empty(n_units)
+        unit_median[row_unit] = medians[round_rows]
+    else:
+        unit_median = grouped_medians(r_samples, r_unit, n_units)
+    nested = unit_intervals(round_array(unit_median), unit_pool, n_pools)
+    unit_bounds = np.concatenate(([0], np.cumsum(nested["replicates"])))
+    unit_sizes = np.bincount(r_unit, minlength=n_units)
+    # One unit: the rounds' own order-statistic interval, labelled within one process.
+    single = (nested["replicates"] == 1)[r_pool]
+    rounds = grouped_median_intervals(r_samples[single], r_pool[single], n_pools)
+    r_order = np.argsort(r_unit, kind="stable")  # grouped by pool, then unit; row order kept inside
     r_sorted = r_samples[r_order]
     r_bounds = np.concatenate(([0], np.cumsum(np.bincount(r_pool, minlength=n_pools))))
 
-    # Values without samples: several runs -> median over runs.
-    value_rows = used & (counts == 0) & ~np.isnan(values)
-    by_runs = grouped_median_intervals(values[value_rows], pool_id[value_rows], n_pools)
+    # Values without samples: each unit's value (the median if a unit has several), then as above.
+    value_rows = np.flatnonzero(used & (counts == 0) & ~np.isnan(values))
+    value_codes, value_unit = np.unique(unit_key[value_rows], return_inverse=True)
+    n_value_units = len(value_codes)
+    value_unit_pool = (pool_id[value_rows][np.unique(value_unit, return_index=True)[1]] if n_value_units
+                       else value_unit)
+    unit_value = round_array(grouped_medians(values[value_rows], value_unit, n_value_units))
+    by_units = unit_intervals(unit_value, value_unit_pool, n_pools)
+    value_bounds = np.concatenate(([0], np.cumsum(by_units["replicates"])))
 
     # Rows of each pool, in run order (rows were built run by run).
     row_order = np.argsort(pool_id, kind="stable")
@@ -143,22 +173,37 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
             prov["bootstrap"] = {"draws": draws, "seed": seed, "method": "percentile"}
             fields.update(value=round_sig(est.value, POINT_DIGITS), low=round_or_none(est.low), high=round_or_none(est.high), estimator="mean",
                           interval="bootstrap", n=est.n, sample_kind="items", samples=pooled.tolist())
+        elif pool_has_samples[p] and nested["replicates"][p] >= 2:
+            k = int(nested["replicates"][p])
+            prov["pooling"] = f"median of {k} per-process medians; t-interval over the processes" + (
+                " (log scale)" if nested["log_scale"][p] else "")
+            fields.update(value=round_sig(float(nested["value"][p]), POINT_DIGITS), low=float(nested["low"][p]),
+                          high=float(nested["high"][p]), estimator="median", interval="t",
+                          n=int(r_bounds[p + 1] - r_bounds[p]), sample_kind="rounds",
+                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist(),
+                          interval_scope=BETWEEN_PROCESSES, replicates=k,
+                          unit_sizes=unit_sizes[unit_bounds[p]:unit_bounds[p + 1]].tolist())
         elif pool_has_samples[p]:
-            prov["pooling"] = "rounds of all runs concatenated"
+            prov["pooling"] = "rounds of one process"
             prov["coverage"] = round_or_none(float(rounds["coverage"][p]))
             fields.update(value=round_sig(float(rounds["value"][p]), POINT_DIGITS), low=float(rounds["low"][p]),
                           high=float(rounds["high"][p]), estimator="median", interval="quantile",
                           n=int(rounds["n"][p]), sample_kind="rounds",
-                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist())
-        elif by_runs["n"][p] >= 2:
-            prov["pooling"] = "median over runs (no samples recorded)"
-            prov["coverage"] = round_or_none(float(by_runs["coverage"][p]))
-            fields.update(value=round_sig(float(by_runs["value"][p]), POINT_DIGITS), low=float(by_runs["low"][p]),
-                          high=float(by_runs["high"][p]), estimator="median", interval="quantile",
-                          n=int(by_runs["n"][p]), sample_kind="runs")
+                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist(),
+                          interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
+        elif by_units["replicates"][p] >= 2:
+            k = int(by_units["replicates"][p])
+            prov["pooling"] = f"median over {k} processes (one value each); t-interval over the processes" + (
+                " (log scale)" if by_units["log_scale"][p] else "")
+            fields.update(value=round_sig(float(by_units["value"][p]), POINT_DIGITS), low=float(by_units["low"][p]),
+                          high=float(by_units["high"][p]), estimator="median", interval="t", n=k,
+                          sample_kind="runs", samples=unit_value[value_bounds[p]:value_bounds[p + 1]].tolist(),
+                          interval_scope=BETWEEN_PROCESSES, replicates=k, unit_sizes=[1] * k)
         else:
-            value = float(by_runs["value"][p]) if by_runs["n"][p] == 1 else None
-            fields.update(value=value, estimator="value", interval="none", n=int(by_runs["n"][p]))
+            value = float(by_units["value"][p]) if by_units["replicates"][p] == 1 else None
+            fields.update(value=value, estimator="value", interval="none", n=int(by_units["replicates"][p]))
+            if value is not None:
+                fields.update(interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         fields["provenance"] = prov
         estimates[int(row_entry[last])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
     return Pooled(dict(estimates), points)
@@ -166,7 +211,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
 
 def _estimate_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     base = {"low": None, "high": None, "estimator": "value", "interval": "none", "n": 0, "sample_kind": None,
-            "samples": None, "run_values": [], "run_spread": None, "provenance": {}}
+            "samples": None, "run_values": [], "run_spread": None, "interval_scope": None, "interval_note": None,
+            "replicates": None, "unit_sizes": None, "provenance": {}}
     base.update(fields)
     return base
 

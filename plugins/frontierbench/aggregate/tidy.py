@@ -38,7 +38,8 @@ ENTRY_KEYS = GROUP_KEYS + ["entry"]
 @dataclass
 class Tidy:
     runs: list[LoadedRun]
-    cases: pd.DataFrame  # run, board, hardware_class, board_version, entry, family, device, nodeid, items, energy_method
+    cases: pd.DataFrame  # run, board, hardware_class, board_version, entry, family, device, nodeid, items,
+    # energy_method, process (-1: the run's only process)
     metrics: pd.DataFrame  # case, metric, value, unit, higher_is_better, kind, n, offset
     samples: np.ndarray  # metric row i owns samples[offset[i] : offset[i] + n[i]]
     provenance: list[Provenance]  # per metric row
@@ -63,7 +64,8 @@ def _board_versions(run: LoadedRun) -> dict[str, str]:
 def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, warn: Warn = default_warn,
                 strict: bool = False) -> Tidy:
     cols: dict[str, list[Any]] = {k: [] for k in ("run", "board", "hardware_class", "board_version", "entry",
-                                                   "family", "device", "nodeid", "items", "energy_method")}
+                                                   "family", "device", "nodeid", "items", "energy_method",
+                                                   "process")}
     m_case: list[int] = []
     m_name: list[str] = []
     m_value: list[float] = []
@@ -117,6 +119,7 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
             cols["nodeid"].append(case.nodeid)
             cols["items"].append(case.items)
             cols["energy_method"].append(method)
+            cols["process"].append(-1 if case.process is None else case.process)
             params.append(case.params)
             for name, metric in case.metrics.items():
                 m_case.append(row)
@@ -149,6 +152,7 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
 
     cases = pd.DataFrame(cols)
     cases["items"] = pd.array(cols["items"], dtype="Int64")
+    cases["process"] = np.asarray(cols["process"], dtype=np.int64)
     n = np.asarray(m_n, dtype=np.int64)
     metrics = pd.DataFrame({
         "case": np.asarray(m_case, dtype=np.int64),

@@ -55,12 +55,19 @@ class MetricEstimate(BaseModel):
     unit: str
     higher_is_better: bool
     estimator: Literal["median", "mean", "value", "derived"] = "value"
-    interval: Literal["quantile", "bootstrap", "none"] = "none"
+    interval: Literal["quantile", "bootstrap", "t", "none"] = "none"  # t: Student t over processes
     n: int = 0
     sample_kind: Literal["rounds", "items", "runs"] | None = None
     samples: list[float] | None = None
     run_values: list[float] = Field(default_factory=list)  # one point value per input run
     run_spread: float | None = None  # (max - min) / |median| of run_values, when >= 2 runs
+    # What the interval of a cost covers (stats/nested.py): "between processes" when it was computed
+    # from two or more processes or runs (the unit of replication), "within one process" when only
+    # one was measured, so run-to-run variation is not in it; `interval_note` then says so in words.
+    interval_scope: Literal["between processes", "within one process"] | None = None
+    interval_note: str | None = None
+    replicates: int | None = None  # processes or runs behind the estimate
+    unit_sizes: list[int] | None = None  # samples per process, in the order of `samples`
     provenance: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -31,6 +31,7 @@ class EntryReliability(BaseModel):
     dominated_by: list[str] = Field(default_factory=list)  # at the point estimate
     values: dict[str, float | None] = Field(default_factory=dict)  # point estimates used
     p_front_by_family: dict[str, float] = Field(default_factory=dict)  # A alone, B alone
+    processes: int | None = None  # processes or runs behind its costs (1: run-to-run variation not measured)
 
 
 class FamilyReport(BaseModel):
@@ -48,6 +49,10 @@ class FamilyReport(BaseModel):
     dior_leader: float | None = None  # Wilson lower bound of P(same top-1)
     leader_agreement: float | None = None  # the raw share of draws with the same top-1
     exact: bool = False  # D and E enumerate every alternative: dior_leader is the exact share
+    # Family A: entries whose costs come from one process, so their draws resample rounds only and
+    # run-to-run variation is not in this family's DIoR for them; `note` says so in words.
+    one_process_entries: list[str] = Field(default_factory=list)
+    note: str | None = None
 
 
 class BudgetPoint(BaseModel):

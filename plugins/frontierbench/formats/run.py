@@ -81,6 +81,9 @@ class Case(BaseModel):
     items: int | None = None
     duration: float | None = None
     error: str | None = None
+    # The worker process that measured this case (0..N-1 with --frontier-processes N), None when the
+    # run had one process. The (run, process) pair is the unit of replication for costs.
+    process: int | None = Field(default=None, ge=0)
     metrics: dict[str, Metric] = Field(default_factory=dict)
 
 

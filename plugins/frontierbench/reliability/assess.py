@@ -14,7 +14,10 @@ lower bound of P(same top-1). Families D and E enumerate every alternative exact
 no sampling error: their leader DIoR is the exact share of alternatives that keep the leader.
 
 Families (each reported on its own):
-  A  bootstrap of each entry's rounds (a round, not an iteration, is the independent unit);
+  A  two-stage bootstrap: each entry's processes or runs first, then the rounds within each drawn
+     one (the process is the unit of replication; rounds in one process are not independent
+     re-measurements). An entry measured in one process resamples its rounds only, and the
+     report's notes say that its run-to-run variation was not measured;
   B  paired bootstrap of quality items: the same resampled items for every entry;
   C  bootstrap of sub-tasks, when a quality score averages several;
   D  leave one entry out, exactly. f compares the decisions recomputed on the remaining entries
@@ -45,6 +48,7 @@ from typing import Literal
 
 import numpy as np
 
+from frontierbench.stats.nested import nested_median
 from frontierbench.stats.pareto import dominators, hypervolume, to_minimization
 from frontierbench.reliability.budget import budget_report, needs_more
 from frontierbench.reliability.decisions import decide, similarity, front_label
@@ -109,6 +113,9 @@ class BoardSamples:
     objectives: list[ObjectiveSpec]
     primary: str
     cost_rounds: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    # Per cost metric and entry: rounds per process (or run), in the order of cost_rounds; None
+    # or one process: run-to-run variation was not measured, family A resamples rounds only.
+    cost_units: dict[str, list[list[int] | None]] = field(default_factory=dict)
     quality_items: dict[str, np.ndarray] = field(default_factory=dict)
     subtasks: dict[str, np.ndarray] | None = None
     subtask_metric: str | None = None
@@ -143,6 +150,13 @@ class BoardSamples:
         for m, rounds in self.cost_rounds.items():
             if len(rounds) != n:
                 raise ValueError(f"cost_rounds[{m!r}] has {len(rounds)} entries, expected {n}")
+        for m, units in self.cost_units.items():
+            if m not in self.cost_rounds or len(units) != n:
+                raise ValueError(f"cost_units[{m!r}] must give one entry per cost_rounds[{m!r}] entry")
+            for name, sizes, rounds in zip(self.entries, units, self.cost_rounds[m]):
+                if sizes is not None and sum(sizes) != np.size(rounds):
+                    raise ValueError(f"cost_units[{m!r}] for {name!r}: {list(sizes)} do not add up to "
+                                     f"its {np.size(rounds)} rounds")
         for m, q in self.quality_items.items():
             if np.ndim(q) != 2 or np.shape(q)[0] != n:
                 raise ValueError(f"quality_items[{m!r}] must be (n_entries={n}, n_items), got {np.shape(q)}")
@@ -232,6 +246,11 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
             results["A"] = run_sampled(board, orig, draws, rng_for["A"],
                                         lambda rng, c: board.draw(rng, c, rounds="boot"), collect=True)
             family_reports.append(family_report("A", results["A"]))
+            single = [names[i] for i in np.flatnonzero(board.processes() == 1)]
+            if single:
+                family_reports[-1].one_process_entries = single
+                family_reports[-1].note = (f"{len(single)} of {n} entries measured in one process: "
+                                           f"run-to-run variation not measured; their draws resample rounds only")
         else:
             family_reports.append(family_report("A", None, reason="no entry has two or more rounds of any cost metric"))
     if "B" in families:
@@ -295,6 +314,7 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
 
     # ---- per entry --------------------------------------------------------------------------
     doms = dominators(v0, board.maximize)
+    processes = board.processes() if board.has_rounds else None
     p_front = joint.front.mean(axis=0)
     p_better = joint.better_counts / draws
     k_top = max(1, samples.top_k)
@@ -325,6 +345,7 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
             values={m: (None if not np.isfinite(v0[i, d]) else round_reported(v0[i, d])) for d, m in enumerate(board.metrics)},
             p_front_by_family=by_family,
             in_delta_front=bool(delta[i]),
+            processes=int(processes[i]) if processes is not None else None,
         )
     report.delta_front = [names[i] for i in np.flatnonzero(delta)]
     report.front = [names[i] for i in np.flatnonzero(orig.front[0])]
@@ -389,6 +410,7 @@ def samples_from_group(group, board, *, quality_aggregate: str = "mean") -> tupl
             entries.append(entry)
     n = len(entries)
     cost_rounds: dict[str, list[np.ndarray]] = {}
+    cost_units: dict[str, list[list[int] | None]] = {}
     quality_items: dict[str, np.ndarray] = {}
     point: dict[str, np.ndarray] = {}
     subtasks = None
@@ -408,16 +430,19 @@ def samples_from_group(group, board, *, quality_aggregate: str = "mean") -> tupl
             continue
         kinds = {est.sample_kind for est in ests if est.samples}
         if kinds and kinds <= {"rounds", "runs"}:
-            rounds = []
+            rounds, units = [], []
             for e, est in zip(entries, ests):
                 r = np.asarray(est.samples or [], dtype=np.float64)
+                sizes = est.unit_sizes if est.unit_sizes and sum(est.unit_sizes) == len(r) else None
+                units.append(sizes)
                 if len(r):
-                    med = float(np.median(r))
+                    med = nested_median(r, sizes)
                     if med != 0 and math.isfinite(med) and not math.isclose(med, est.value, rel_tol=1e-9):
                         r = r * (est.value / med)
                         notes.append(f"{e.name}: {m} rounds rescaled to the reported value (x{est.value / med:.6g})")
                 rounds.append(r)
             cost_rounds[m] = rounds
+            cost_units[m] = units
         elif kinds == {"items"}:
             quality_items[m] = _pad([np.asarray(est.samples or [], dtype=np.float64) for est in ests])
         elif kinds:
@@ -427,6 +452,7 @@ def samples_from_group(group, board, *, quality_aggregate: str = "mean") -> tupl
         objectives=objectives,
         primary=board.primary,
         cost_rounds=cost_rounds,
+        cost_units=cost_units,
         quality_items=quality_items,
         subtasks=subtasks,
         subtask_metric=subtask_metric,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from frontierbench.stats.nested import unit_medians
 from frontierbench.stats.pareto import to_minimization
 
 if TYPE_CHECKING:
@@ -61,23 +62,57 @@ class _ItemMatrix:
 
 
 class _Rounds:
-    """Per-entry rounds, grouped by length so each group resamples as one array."""
+    """Per-entry rounds, resampled in two stages: an entry's processes (or runs) first, then the
+    rounds within each drawn process (RELIABILITY.md, family A). The point is the median of the
+    per-process medians; an entry measured in one process resamples its rounds only.
 
-    def __init__(self, rounds: list[np.ndarray], fallback: np.ndarray | None):
+    Entries of the same shape (processes x rounds) resample as one array. One-process entries are
+    drawn first, exactly as before processes existed, so their draws do not change.
+    """
+
+    def __init__(self, rounds: list[np.ndarray], fallback: np.ndarray | None,
+                 units: list[list[int] | None] | None = None):
         n = len(rounds)
+        units = units or [None] * n
         arrays = [np.asarray(r, dtype=np.float64).ravel() for r in rounds]
-        arrays = [a[~np.isnan(a)] for a in arrays]
+        sizes = []
+        for i, a in enumerate(arrays):
+            unit = units[i]
+            if unit is not None and len(unit) >= 2 and not np.isnan(a).any():
+                sizes.append(np.asarray(unit, dtype=np.int64))
+            else:
+                arrays[i] = a[~np.isnan(a)]
+                sizes.append(np.array([len(arrays[i])]))
         self.lengths = np.array([len(a) for a in arrays])
         fb = np.full(n, np.nan) if fallback is None else np.asarray(fallback, dtype=np.float64)
-        self.point = np.array([np.median(a) if len(a) else fb[i] for i, a in enumerate(arrays)])
-        self.groups = []
-        for r in sorted(set(self.lengths.tolist()) - {0}):
-            idx = np.flatnonzero(self.lengths == r)
+        self.point = np.array([np.median(unit_medians(a, s)) if len(a) else fb[i]
+                               for i, (a, s) in enumerate(zip(arrays, sizes))])
+        self.groups = []  # one process: (idx, (g, r) rounds)
+        for r in sorted(set(int(a.size) for a, s in zip(arrays, sizes) if len(s) == 1) - {0}):
+            idx = np.array([i for i, (a, s) in enumerate(zip(arrays, sizes)) if len(s) == 1 and a.size == r])
             self.groups.append((idx, np.stack([arrays[i] for i in idx])))
+        self.nested = []  # several processes: (idx, (g, k, r_max) rounds padded with NaN, (g, k) sizes)
+        shapes = sorted({(len(s), int(s.max())) for s in sizes if len(s) >= 2})
+        for k, r in shapes:
+            idx = np.array([i for i, s in enumerate(sizes) if len(s) == k and int(s.max()) == r])
+            x = np.full((len(idx), k, r), np.nan)
+            for row, i in enumerate(idx):
+                bounds = np.concatenate(([0], np.cumsum(sizes[i])))
+                for u in range(k):
+                    x[row, u, :sizes[i][u]] = arrays[i][bounds[u]:bounds[u + 1]]
+            self.nested.append((idx, x, np.stack([sizes[i] for i in idx])))
 
     @property
     def resampleable(self) -> bool:
         return bool((self.lengths >= 2).any())
+
+    @property
+    def processes(self) -> np.ndarray:
+        """Processes (or runs) per entry: 1 where run-to-run variation was not measured."""
+        out = np.ones(len(self.lengths), dtype=np.int64)
+        for idx, x, _ in self.nested:
+            out[idx] = x.shape[1]
+        return out
 
     def draw(self, rng: np.random.Generator, c: int, mode) -> np.ndarray:
         out = np.broadcast_to(self.point, (c, len(self.point))).copy()
@@ -91,7 +126,36 @@ class _Rounds:
                     continue
                 pick = np.argpartition(rng.random((c, g, r)), keep - 1, axis=2)[:, :, :keep]
             out[:, idx] = np.median(x[np.arange(g)[None, :, None], pick], axis=2)
+        for idx, x, sizes in self.nested:
+            out[:, idx] = _draw_nested(rng, c, x, sizes, mode)
         return out
+
+
+def _draw_nested(rng: np.random.Generator, c: int, x: np.ndarray, sizes: np.ndarray, mode) -> np.ndarray:
+    """(c, g): per draw, the median of the per-process medians of (g, k, r) rounds, padded with NaN
+    where a process has fewer than r. "boot": k processes drawn with replacement, then each drawn
+    process's rounds with replacement; a fraction: every process, a subset of its rounds."""
+    g, k, r = x.shape
+    ragged = bool((sizes != r).any())
+    rows = np.arange(g)[None, :, None, None]
+    if mode == "boot":
+        units = rng.integers(0, k, size=(c, g, k))
+        unit_sizes = sizes[np.arange(g)[None, :, None], units]  # (c, g, k)
+        if ragged:
+            slots = np.arange(r)
+            pick = (rng.random((c, g, k, r)) * unit_sizes[..., None]).astype(np.int64)
+            values = np.where(slots < unit_sizes[..., None], x[rows, units[..., None], pick], np.nan)
+            return np.median(np.nanmedian(values, axis=3), axis=2)
+        pick = rng.integers(0, r, size=(c, g, k, r))
+        return np.median(np.median(x[rows, units[..., None], pick], axis=3), axis=2)
+    keep = np.maximum(1, np.round(sizes * mode).astype(np.int64))  # (g, k)
+    if (keep >= sizes).all():
+        return np.broadcast_to(np.median(np.nanmedian(x, axis=2), axis=1), (c, g))
+    noise = rng.random((c, g, k, r))
+    noise[:, np.arange(r)[None, None, :] >= sizes[:, :, None]] = 2.0  # padding is never chosen
+    ranks = np.argsort(np.argsort(noise, axis=3), axis=3)
+    values = np.where(ranks < keep[None, :, :, None], x[None], np.nan)
+    return np.median(np.nanmedian(values, axis=3), axis=2)
 
 
 class CompiledBoard:
@@ -107,7 +171,7 @@ class CompiledBoard:
             m = o.metric
             fb = s.point.get(m)
             if m in s.cost_rounds:
-                self.sources.append(("rounds", _Rounds(s.cost_rounds[m], fb)))
+                self.sources.append(("rounds", _Rounds(s.cost_rounds[m], fb, s.cost_units.get(m))))
             elif m in s.quality_items:
                 self.sources.append(("items", _ItemMatrix(s.quality_items[m], fb)))
             elif s.subtasks and m == s.subtask_metric:
@@ -133,6 +197,11 @@ class CompiledBoard:
     @property
     def n_subtasks(self) -> int:
         return len(self.sub) if any(kind == "subtasks" for kind, _ in self.sources) else 0
+
+    def processes(self) -> np.ndarray:
+        """Per entry, the fewest processes (or runs) behind any of its resampled costs."""
+        counts = [src.processes for kind, src in self.sources if kind == "rounds"]
+        return np.min(np.stack(counts), axis=0) if counts else np.ones(self.n, dtype=np.int64)
 
     def max_rounds(self) -> int:
         return max([int(src.lengths.max()) for kind, src in self.sources if kind == "rounds"] or [0])

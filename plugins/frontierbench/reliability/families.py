@@ -18,7 +18,7 @@ from frontierbench.formats.reliability import FamilyReport
 
 CHUNK = 64  # draws evaluated at once; bounds memory at CHUNK x n x n booleans
 FAMILY_DESCRIPTIONS = {
-    "A": "measurement: bootstrap of each entry's rounds",
+    "A": "measurement: bootstrap of each entry's processes or runs, then of the rounds within them",
     "B": "items: paired bootstrap of the quality items",
     "C": "benchmarks: bootstrap of the sub-tasks",
     "D": "entries: leave one entry out (exact)",
