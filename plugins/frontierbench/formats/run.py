@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
 
 from frontierbench.formats.atomic import write_json_atomic
 from frontierbench.formats.metrics import STANDARD
@@ -22,6 +22,9 @@ RUN_SCHEMA = f"{RUN_SCHEMA_NAME}/{RUN_SCHEMA_VERSION}"
 
 # The standard per-call metrics and their units (the registry, formats/metrics.py, says what they mean).
 STANDARD_UNITS = {name: spec.unit for name, spec in STANDARD.items() if spec.per_call and spec.kind != "quality"}
+
+
+OMITTED_WHEN_NONE = ("process",)
 
 
 class RecordError(ValueError):
@@ -81,10 +84,20 @@ class Case(BaseModel):
     items: int | None = None
     duration: float | None = None
     error: str | None = None
-    # The worker process that measured this case (0..N-1 with --frontier-processes N), None when the
-    # run had one process. The (run, process) pair is the unit of replication for costs.
-    process: int | None = Field(default=None, ge=0)
     metrics: dict[str, Metric] = Field(default_factory=dict)
+    # The worker process that ran this case (0, 1, ... with --frontier-processes), so statistics
+    # can tell variation between processes from variation within one.
+    process: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_optional_fields(self, handler: Any) -> dict[str, Any]:
+        # process is written only when it says something, so a record of a run without workers
+        # is byte for byte what it was before it existed.
+        data = handler(self)
+        for key in OMITTED_WHEN_NONE:
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class Environment(BaseModel):
