@@ -1,4 +1,5 @@
-"""One LeaderboardEntry per entry: its pooled and derived metrics and one history point per run."""
+"""One LeaderboardEntry per entry: its pooled and derived metrics, one history point per run, and the
+steps (changes) found in that history."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from frontierbench.formats.board import BoardDefinition
+from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.pooling import Pooled
 from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry
@@ -64,6 +66,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
         entries[int(entry_id)].history = [
             history_point(run_meta[r][0], run_meta[r][1], run_meta[r][2], version, history[(int(entry_id), r)])
             for r in run_order]
+        entries[int(entry_id)].changes = detect_changes(entries[int(entry_id)].history)
     return entries
 
 

@@ -2,8 +2,9 @@
 
 For each board and hardware class it prints the DIoR of the front, the ranking and the leader
 under each perturbation family, the leader's leave-one-out stability, the delta-front, each
-entry's front probability, and how much cheaper the benchmark could run. The exit code is 1 when
-any applicable decision falls below --min-dior (a CI gate), 2 on bad input.
+entry's front probability, how much cheaper the benchmark could run, and the steps found in each
+entry's history. The exit code is 1 when any applicable decision falls below --min-dior, or a step
+made a metric worse by more than --fail-on-change (CI gates), 2 on bad input.
 
 Reports stored in the leaderboard are used as they are; a group without one, or every group
 with --recompute, is assessed here.
@@ -20,6 +21,8 @@ from rich.table import Table
 from rich.text import Text
 
 from frontierbench.formats.board import BoardDefinition
+from frontierbench.commands.changes import parse_since, render_changes
+from frontierbench.commands.compare import parse_fraction
 from frontierbench.formats.leaderboard import Group, Leaderboard, load_leaderboard
 from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_files
 from frontierbench.formats.run import RecordError, describe_validation_error
@@ -36,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed when assessing (default 0)")
     parser.add_argument("--recompute", action="store_true",
                         help="assess every group again instead of using the stored reports")
+    parser.add_argument("--fail-on-change", type=parse_fraction, default=None, metavar="PCT",
+                        help="exit 1 when an entry's history has a step that made a metric worse by more than "
+                             "PCT (e.g. 5%%); improvements are listed but never fail")
+    parser.add_argument("--changes-since", type=parse_since, default=None, metavar="TIME",
+                        help="only changes at runs started at or after TIME (ISO 8601, e.g. 2026-11-01)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,4 +202,5 @@ def main(args: argparse.Namespace) -> int:
                 except ValueError as exc:
                     raise RecordError(f"{source}: field 'groups.{index}': {exc}") from exc
             any_failure |= bool(render(console, leaderboard, group, report, args.min_dior))
+            any_failure |= bool(render_changes(console, group, args.fail_on_change, args.changes_since))
     return 1 if any_failure else 0

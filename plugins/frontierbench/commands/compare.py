@@ -31,6 +31,7 @@ from frontierbench.aggregate.ingest import decode_json, display_path, from_pytes
 from frontierbench.commands.compare_gates import apply_gates, case_gates, gate_resolver
 from frontierbench.formats.board import find_boards
 from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, find_leaderboards, parse_leaderboard
+from frontierbench.formats.markdown import code_span, escape_text, table
 from frontierbench.stats.intervals import bootstrap_means, stable_seed
 from frontierbench.formats.run import RecordError, parse_run
 
@@ -329,22 +330,27 @@ def summary_line(result: ComparisonResult, threshold: float | None) -> str:
     return text
 
 
-def render_markdown(result: ComparisonResult, threshold: float | None) -> str:
-    def escape(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+# Verdicts a reader should look at although they do not gate: flagged in the Markdown table.
+FLAGGED_VERDICTS = frozenset({"untested", "inconclusive"})
+MARKDOWN_ORDER = {"regression": 0, "inconclusive": 1, "untested": 2, "improvement": 3, "unchanged": 4, "n/a": 5}
 
-    lines = [f"### frontierbench compare: `{escape(result.new)}` vs `{escape(result.base)}`", "",
-             summary_line(result, threshold), ""]
-    lines.append("| " + " | ".join(COLUMNS) + " |")
-    lines.append("|" + "---|" * len(COLUMNS))
-    order = {"regression": 0, "improvement": 1, "untested": 2, "unchanged": 3, "n/a": 4}
-    for row in sorted(result.rows, key=lambda r: (order[r.verdict], r.board, r.entry, r.metric)):
-        cells = _cells(row)
+
+def render_markdown(result: ComparisonResult, threshold: float | None) -> str:
+    """GitHub Markdown (a PR comment): regressions first, then rows that could not be decided,
+    flagged; every name escaped (formats.markdown), so no entry name can inject HTML or columns."""
+    lines = [f"### frontierbench compare: {code_span(result.new)} vs {code_span(result.base)}", "",
+             escape_text(summary_line(result, threshold)), ""]
+    rows = []
+    for row in sorted(result.rows, key=lambda r: (MARKDOWN_ORDER.get(r.verdict, 9), r.board, r.entry, r.metric)):
+        cells = [escape_text(c) for c in _cells(row)]
         if row.verdict == "regression":
-            cells[-1] = "**regression**"
-        lines.append("| " + " | ".join(escape(c) for c in cells) + " |")
-    lines.extend(f"\n> {escape(note)}" for note in result.notes)
-    lines.extend(f"\n> **{escape(line)}**" for line in result.gate_failures)
+            cells[-1] = f"**{cells[-1]}**"
+        elif row.verdict in FLAGGED_VERDICTS:
+            cells[-1] = f"⚠️ {cells[-1]}"
+        rows.append(cells)
+    lines.extend(table(COLUMNS, rows))
+    lines.extend(f"\n> {escape_text(note)}" for note in result.notes)
+    lines.extend(f"\n> **{escape_text(line)}**" for line in result.gate_failures)
     return "\n".join(lines) + "\n"
 
 

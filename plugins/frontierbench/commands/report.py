@@ -16,6 +16,7 @@ import numpy as np
 from frontierbench.formats.atomic import write_text_atomic
 from frontierbench.formats.board import BoardDefinition, Comparison, load_boards
 from frontierbench.formats.metrics import is_time_unit
+from frontierbench.formats.markdown import code_span, escape_text, table
 from frontierbench.formats.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
 
 DRAWS = 2000
@@ -118,25 +119,30 @@ def _change(row: MetricComparison) -> str:
 
 
 def render_board(leaderboard: Leaderboard, board: BoardDefinition) -> str:
-    lines = [f"## {leaderboard.title} (`{leaderboard.board}`)", ""]
+    """One board's section. Every name is escaped (formats.markdown): an entry called `<img src=x>`
+    or holding `|` shows as those characters and cannot inject HTML or break the table."""
+    lines = [f"## {escape_text(leaderboard.title)} ({code_span(leaderboard.board)})", ""]
     if not board.comparisons:
         return "\n".join(lines + ["No comparisons are declared in this board's board.toml.", ""])
     for group in leaderboard.groups:
         energy = group.energy_method
-        lines += [f"### {group.hardware_class} · board v{group.board_version} · energy {energy}", ""]
+        lines += [f"### {escape_text(group.hardware_class)} · board v{escape_text(group.board_version)} · "
+                  f"energy {escape_text(energy)}", ""]
         for comparison in board.comparisons:
-            lines += [f"**{comparison.title}** — `{comparison.candidate}` against `{comparison.baseline}`.", ""]
+            lines += [f"**{escape_text(comparison.title)}** — {code_span(comparison.candidate)} against "
+                      f"{code_span(comparison.baseline)}.", ""]
             if comparison.claim:
-                lines += [f"The literature: {comparison.claim}", ""]
+                lines += [f"The literature: {escape_text(comparison.claim)}", ""]
             result = compare_entries(group, comparison)
             if isinstance(result, str):
-                lines += [f"*Not compared: {result}.*", ""]
+                lines += [f"*Not compared: {escape_text(result)}.*", ""]
                 continue
-            lines += ["| metric | baseline | candidate | change (95% interval) |", "|---|---|---|---|"]
+            rows = []
             for row in result:
                 unit = f" ({row.unit})" if row.unit else ""
-                lines.append(f"| {row.metric}{unit} | {_estimate(row.baseline)} | {_estimate(row.candidate)} "
-                             f"| {_change(row)} |")
+                rows.append([escape_text(f"{row.metric}{unit}"), _estimate(row.baseline), _estimate(row.candidate),
+                             _change(row)])
+            lines += table(["metric", "baseline", "candidate", "change (95% interval)"], rows)
             lines.append("")
     return "\n".join(lines)
 

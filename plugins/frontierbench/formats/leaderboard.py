@@ -81,6 +81,21 @@ class HistoryPoint(BaseModel):
     values: dict[str, float | None] = Field(default_factory=dict)
 
 
+class Change(BaseModel):
+    """A step in an entry's history: the metric moved to a new level at `run_id` (the first run
+    after the step) and stayed there. `ratio` is after / before, `low`/`high` its 95% interval."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metric: str
+    run_id: str
+    git_commit: str | None = None
+    started_at: str
+    ratio: float
+    low: float
+    high: float
+
+
 class LeaderboardEntry(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -95,6 +110,7 @@ class LeaderboardEntry(BaseModel):
     on_front: bool = False
     dominated_by: list[str] = Field(default_factory=list)
     history: list[HistoryPoint] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
 
 
 class InputRun(BaseModel):
