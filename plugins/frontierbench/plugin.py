@@ -52,7 +52,11 @@ def add_frontier_options(group) -> None:
 
 
 def pytest_addoption(parser) -> None:
-    add_frontier_options(parser.getgroup("frontierbench", "efficiency benchmarks"))
+    group = parser.getgroup("frontierbench", "efficiency benchmarks")
+    add_frontier_options(group)
+    group.addoption("--frontier-benchmarks", action="store_true", default=False,
+                    help="also meter every case that uses pytest-benchmark's `benchmark` fixture (memory, energy, "
+                         "carbon; board from the frontier marker, else the module), with no change to the tests")
     parser.addini("frontier_out", "where run records are written", default=None)
     parser.addini("frontier_country", "ISO 3166-1 alpha-3 country for the carbon intensity", default=None)
     parser.addini("frontier_carbon_intensity", "carbon intensity in gCO2e/kWh", default=None)
@@ -120,6 +124,12 @@ def marker_gates(nodeid: str, max_regression: Any) -> dict[str, str] | None:
     return {metric: gate.text for metric, gate in gates.items()}
 
 
+def _energy_meters(config) -> "_EnergyMeters":
+    if not hasattr(config, "_frontier_energy_meters"):
+        config._frontier_energy_meters = _EnergyMeters(config)
+    return config._frontier_energy_meters
+
+
 class _EnergyMeters:
     """One energy meter per device, discovered once per session."""
 
@@ -145,12 +155,11 @@ def frontier(request) -> FrontierFixture:
         pytest.skip(XDIST_MESSAGE)
     session.running[case.nodeid] = case
     _reseed(session.seed)
-    if not hasattr(config, "_frontier_energy_meters"):
-        config._frontier_energy_meters = _EnergyMeters(config)
+    energy_meters = _energy_meters(config)
     # pytest-benchmark's fixture is set up only when the case measures: a case that skips first
     # (no CUDA, say) then costs nothing and leaves no "fixture was not used" warning.
     return FrontierFixture(case, lambda: request.getfixturevalue("benchmark"), quick=session.quick,
-                           energy_meter_for=config._frontier_energy_meters,
+                           energy_meter_for=energy_meters,
                            progress=lambda message: _progress(config, message))
 
 
@@ -164,12 +173,35 @@ def _progress(config, message: str) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """--frontier-benchmarks: meter pytest-benchmark's fixture as it is set up (capture.benchmark_bridge)."""
+    outcome = yield
+    config = request.config
+    if fixturedef.argname != "benchmark" or not config.getoption("frontier_benchmarks", False):
+        return
+    from frontierbench.capture import benchmark_bridge
+
+    item = request.node
+    if outcome.excinfo is not None or is_xdist_worker(config) or not benchmark_bridge.wants_bridge(item):
+        return
+    case = benchmark_bridge.name_case(_new_case(item), item.nodeid)
+    meter = benchmark_bridge.BenchmarkMeter(case, _energy_meters(config)(case.device))
+    meter.attach(outcome.get_result())
+    item._frontier_case, item._frontier_meter = case, meter
+    config._frontiersession.running[case.nodeid] = case
+    config._frontier_bridged = getattr(config, "_frontier_bridged", set()) | {case.nodeid}
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if "frontier" not in getattr(item, "fixturenames", ()):
+    meter = getattr(item, "_frontier_meter", None)
+    if "frontier" not in getattr(item, "fixturenames", ()) and meter is None:
         return
     if report.when == "call" or (report.when == "setup" and not report.passed):
+        if meter is not None and report.when == "call":
+            meter.finish(getattr(item, "funcargs", {}).get("benchmark"))
         case = getattr(item, "_frontier_case", None) or _new_case(item, strict=False)
         if report.passed:
             status, error = "passed", None
@@ -211,7 +243,25 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     frontier_session.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_terminal_summary(terminalreporter):
+    """The frontierbench table replaces pytest-benchmark's rows for frontier-fixture cases
+    (--frontier-benchmarks cases keep pytest-benchmark's table: their output is unchanged)."""
+    session = getattr(terminalreporter.config, "_frontiersession", None)
+    restore = lambda: None  # noqa: E731
+    if session is not None and session.cases:
+        from frontierbench.capture.benchmark_bridge import hide_from_benchmark_table
+
+        bridged = getattr(terminalreporter.config, "_frontier_bridged", set())
+        restore = hide_from_benchmark_table(terminalreporter.config, set(session.cases) - bridged)
+    try:
+        yield
+    finally:
+        restore()
+    _frontier_summary(terminalreporter)
+
+
+def _frontier_summary(terminalreporter) -> None:
     frontier_session = getattr(terminalreporter.config, "_frontiersession", None)
     if frontier_session is None or frontier_session.record is None:
         return

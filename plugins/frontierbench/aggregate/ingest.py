@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from frontierbench.formats.inference import extra_info_metrics
+from frontierbench.formats.inference import board_from_nodeid, extra_info_metrics
 from frontierbench.formats.metrics import STANDARD
 from frontierbench.formats.run import (
     RUN_SCHEMA,
@@ -146,19 +146,6 @@ class _PBFile(BaseModel):
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def board_from_nodeid(nodeid: str, fallback: str = "benchmarks") -> str:
-    """The board a benchmark without one belongs to: its module, as a slug
-    ("tests/test_sort.py::test_quick[10]" -> "sort")."""
-    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
-    stem = module[:-3] if module.endswith(".py") else module
-    for prefix in ("test_", "bench_", "benchmark_"):
-        if stem.startswith(prefix) and len(stem) > len(prefix):
-            stem = stem[len(prefix):]
-            break
-    slug = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:64]
-    return slug if slug and re.match(r"^[a-z0-9]", slug) else fallback
 
 
 def hardware_class_from_machine_info(info: dict[str, Any]) -> str:

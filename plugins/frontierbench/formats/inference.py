@@ -76,6 +76,19 @@ def extra_info_metrics(extra: dict[str, Any], directions: dict[str, bool] | None
     return metrics
 
 
+def board_from_nodeid(nodeid: str, fallback: str = "benchmarks") -> str:
+    """The board a benchmark without one belongs to: its module, as a slug
+    ("tests/test_sort.py::test_quick[10]" -> "sort")."""
+    module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    stem = module[:-3] if module.endswith(".py") else module
+    for prefix in ("test_", "bench_", "benchmark_"):
+        if stem.startswith(prefix) and len(stem) > len(prefix):
+            stem = stem[len(prefix):]
+            break
+    slug = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:64]
+    return slug if slug and re.match(r"^[a-z0-9]", slug) else fallback
+
+
 @dataclass
 class SeenMetric:
     """What the inputs say about one metric of one board."""
