@@ -85,3 +85,20 @@ def test_changes_are_byte_identical_on_a_rerun(history_board, tmp_path):
     boards = aggregate([root / "runs"], load_boards(root / "leaderboards"), draws=100, reliability=False)
     [again] = write_leaderboards(boards, tmp_path)
     assert again.read_bytes() == history_board.read_bytes()
+
+
+def test_segment_levels_are_geometric_means_between_steps_with_intervals():
+    from frontierbench.stats.changepoints import segment_levels
+
+    values = [1.0, 1.02, 0.98, 1.0, 1.2, 1.22, 1.18, 1.2]
+    before, after = segment_levels(values, [4])
+    assert (before.start, before.stop, after.start, after.stop) == (0, 4, 4, 8)
+    assert before.value == pytest.approx(1.0, rel=1e-3) and after.value == pytest.approx(1.2, rel=1e-3)
+    assert before.low < before.value < before.high and after.low > before.high
+    assert segment_levels([1.0, -1.0], []) == []
+
+
+def test_site_refuses_a_commit_address_that_is_not_http_with_a_commit_placeholder(history_board, tmp_path, capsys):
+    for bad in ("javascript:alert(1)/{commit}", "https://example.org/commit/", "file:///etc/{commit}"):
+        assert cli(["site", str(history_board), "-o", str(tmp_path / "site"), "--commit-url", bad]) == 2
+        assert "--commit-url" in capsys.readouterr().err

@@ -13,10 +13,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leaderboard JSON files, or folders searched for them (e.g. leaderboards/)")
     parser.add_argument("-o", "--output", default="site/_build", type=Path,
                         help="the site folder, replaced whole (default: site/_build)")
+    parser.add_argument("--commit-url", default=None, metavar="TEMPLATE",
+                        help="link each run in an entry's history to its commit, e.g. "
+                             "https://github.com/OWNER/REPO/commit/{commit}")
 
 
 def main(args: argparse.Namespace) -> int:
-    out = build_site(args.leaderboards, args.output)
+    out = build_site(args.leaderboards, args.output, commit_url=args.commit_url)
     index = out.resolve() / "index.html"
     print(f"frontierbench site: wrote {out}; open {index.as_uri()}")
     return 0

@@ -28,6 +28,7 @@ from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboa
 from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
 from frontierbench.site import views as sd
+from frontierbench.site.history import check_commit_url, recent_changes
 from frontierbench.site.axes import default_axes, display_units
 
 # Scripts only from our own files; JSON data blocks are not scripts, so they need no exception.
@@ -160,7 +161,8 @@ def group_title(group: Group) -> str:
     return f"{group.hardware_class} · board v{group.board_version}"
 
 
-def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, source: Path) -> dict[str, Any]:
+def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, source: Path,
+                 commit_url: str | None = None) -> dict[str, Any]:
     """Every page of one board; returns its summary for the index."""
     base = f"boards/{board.board}"
     # The published leaderboard, byte for byte as it was read (and validated).
@@ -185,6 +187,8 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             objectives=objectives, x_default=x_default, y_default=y_default, shown=shown,
             status=status, budget=sd.budget_text(group), report=group.reliability, leader=sd.leader(board, group),
             data_json=sd.json_for_script(data), entry_count=len(group.entries),
+            changes=recent_changes(group, {e.name: sd.entry_page(group, e.name) for e in group.entries}, commit_url),
+            history_runs=len({run for e in group.entries for run in e.runs}),
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
             warnings.warn(f"{base}/{page}: {len(page_text.encode('utf-8'))} bytes, over the "
@@ -194,7 +198,8 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
         for entry in group.entries:
             writer.write(f"{base}/{sd.entry_page(group, entry.name)}", entry_tpl.render(
                 root="../../../", board=board, group=group, group_href=f"../{page}", entry=entry,
-                data_json=sd.json_for_script(sd.entry_data(board, group, entry, environment, badges[entry.name])),
+                data_json=sd.json_for_script(sd.entry_data(board, group, entry, environment, badges[entry.name],
+                                                      commit_url)),
             ))
         summary_groups.append({
             "href": f"{base}/{page}", "hardware_class": group.hardware_class,
@@ -206,14 +211,14 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             "inferred": board.inferred, "json_href": f"{base}/leaderboard.json", "groups": summary_groups}
 
 
-def _render_part(task: tuple[int, str, str]) -> tuple[str, str, dict[str, Any]]:
+def _render_part(task: tuple[int, str, str, str | None]) -> tuple[str, str, dict[str, Any]]:
     """Load, check and render one leaderboard into its own part folder (runs in a worker)."""
-    _, path_text, part = task
+    _, path_text, part, commit_url = task
     path = Path(path_text)
     board = load_board_file(path)
     writer = SiteWriter(Path(part), threads=WRITE_THREADS)
     try:
-        summary = render_board(_environment(), writer, board, path)
+        summary = render_board(_environment(), writer, board, path, commit_url)
     finally:
         writer.close()
     return board.board, path_text, summary
@@ -229,9 +234,9 @@ def _environment() -> Environment:
     return _ENV
 
 
-def _render_all(paths: list[Path], staging: Path, workers: int) -> list[dict[str, Any]]:
+def _render_all(paths: list[Path], staging: Path, workers: int, commit_url: str | None = None) -> list[dict[str, Any]]:
     parts = staging / ".parts"
-    tasks = [(i, str(path), str(parts / str(i))) for i, path in enumerate(paths)]
+    tasks = [(i, str(path), str(parts / str(i)), commit_url) for i, path in enumerate(paths)]
     if workers > 1 and len(tasks) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -243,12 +248,12 @@ def _render_all(paths: list[Path], staging: Path, workers: int) -> list[dict[str
     else:
         results = [_render_part(task) for task in tasks]
     seen: dict[str, str] = {}
-    for (index, _, part), (name, path_text, _) in zip(tasks, results):
+    for (index, _, part, _), (name, path_text, _) in zip(tasks, results):
         if name in seen:
             raise RecordError(f"{path_text}: field 'board': {name!r} is also the board of {seen[name]}")
         seen[name] = path_text
     (staging / "boards").mkdir()
-    for (index, _, part), (name, _, _) in zip(tasks, results):
+    for (index, _, part, _), (name, _, _) in zip(tasks, results):
         os.replace(Path(part) / "boards" / name, staging / "boards" / name)
     shutil.rmtree(parts)
     return [summary for _, _, summary in sorted(results, key=lambda r: r[0])]
@@ -268,13 +273,20 @@ def _prepare_output(out_dir: Path) -> None:
                               f"frontierbench site build (no {MARKER} file in it)")
 
 
-def build_site(leaderboard_paths: Iterable[str | Path], out_dir: str | Path, *, workers: int | None = None) -> Path:
+def build_site(leaderboard_paths: Iterable[str | Path], out_dir: str | Path, *, workers: int | None = None,
+               commit_url: str | None = None) -> Path:
     """Render the leaderboards into out_dir (replaced whole); return out_dir.
 
     Boards render in parallel worker processes (one board per task); the output does not depend
-    on the number of workers.
+    on the number of workers. `commit_url` (e.g. https://github.com/OWNER/REPO/commit/{commit})
+    links each run of an entry's history to its commit.
     """
     out_dir = Path(out_dir)
+    if commit_url is not None:
+        try:
+            check_commit_url(commit_url)
+        except ValueError as exc:
+            raise RecordError(f"--commit-url: {exc}") from None
     paths = find_leaderboards(leaderboard_paths)
     _prepare_output(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -282,7 +294,7 @@ def build_site(leaderboard_paths: Iterable[str | Path], out_dir: str | Path, *, 
         workers = os.cpu_count() or 1
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
-        summaries = _render_all(paths, staging, workers)
+        summaries = _render_all(paths, staging, workers, commit_url)
         env = _environment()
         writer = SiteWriter(staging)
         writer.write("index.html", env.get_template("index.html").render(root="", boards=summaries))

@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from frontierbench.site.history import history_view
 from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry
 from frontierbench.formats.metrics import energy_based, is_timing
 from frontierbench.formats.run import RecordError
@@ -345,8 +346,11 @@ def _scalar_text(value: Any) -> str:
 
 
 def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, environment: list[tuple[str, str]],
-               badges: list[str]) -> dict[str, Any]:
+               badges: list[str], commit_url: str | None = None) -> dict[str, Any]:
     """The JSON embedded in an entry page; entry.js renders it (text only, never HTML).
+
+    The history (site.history) links each run to its commit through `commit_url`, a template
+    holding {commit}; without one, to the run's row in the page's history table.
 
     Samples are summarised as histograms (bins from all samples), so a page stays small however
     many rounds or items were kept.
@@ -367,11 +371,6 @@ def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, enviro
             "provenance": flatten(metric.provenance) if metric.provenance else [],
             "hist": histogram(metric.samples) if metric.samples else None,
         })
-    history_metrics = [o.metric for o in board.objectives]
-    history = [[p.started_at, p.run_id, (p.git_commit or "")[:12], p.board_version or "",
-                [p.values.get(m) for m in history_metrics]]
-               for p in sorted(entry.history, key=lambda p: (p.started_at, p.run_id))]
-    units = {name: m.unit for name, m in entry.metrics.items()}
     return {
         "name": entry.name, "primary": board.primary, "top_k": board.top_k,
         "on_front": entry.on_front, "dominated_by": entry.dominated_by[:20],
@@ -382,8 +381,7 @@ def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, enviro
             "rank_interval": list(rel.rank_interval), "p_top1": rel.p_top1, "p_topk": rel.p_topk,
             "sole_dominator": rel.sole_dominator, "tied_with": rel.tied_with},
         "metrics": metrics,
-        "history": {"metrics": history_metrics, "units": [units.get(m, "") for m in history_metrics],
-                    "rows": history},
+        "history": history_view(board, entry, commit_url),
         "params": flatten(entry.params) if entry.params else [],
         "nodeids": entry.nodeids, "runs": entry.runs, "environment": environment,
     }

@@ -122,3 +122,34 @@ def find_steps(values: np.ndarray | list[float], *, noise: float | None = None, 
         steps.append(Step(index=bounds[i], ratio=math.exp(shift), low=math.exp(shift - half),
                           high=math.exp(shift + half), before=int(before.size), after=int(after.size)))
     return steps
+
+
+@dataclass(frozen=True)
+class Level:
+    start: int  # first position of the segment
+    stop: int  # one past its last position
+    value: float  # geometric mean of the segment
+    low: float  # 95% interval of that level
+    high: float
+
+
+def segment_levels(values: np.ndarray | list[float], starts: list[int]) -> list[Level]:
+    """The level of each segment between steps (its values' geometric mean) with a 95% interval
+    from the residual noise of the whole fit (Student's t on n - segments degrees of freedom).
+
+    `starts` are the positions of the first value after each step (Step.index). A series with a
+    non-positive value has no log-scale level: [] then.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0):
+        return []
+    logs = np.log(x)
+    breaks = sorted({s for s in starts if 0 < s < x.size}) + [x.size]
+    sigma = residual_noise(logs, breaks) if x.size > len(breaks) else None
+    quantile = float(stats.t.ppf(0.975, max(x.size - len(breaks), 1)))
+    levels = []
+    for start, stop in zip([0, *breaks[:-1]], breaks):
+        mean = float(logs[start:stop].mean())
+        half = quantile * sigma / math.sqrt(stop - start) if sigma is not None else 0.0
+        levels.append(Level(start, stop, math.exp(mean), math.exp(mean - half), math.exp(mean + half)))
+    return levels

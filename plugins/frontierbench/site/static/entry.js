@@ -110,21 +110,73 @@
     }, { displaylogo: false, responsive: true, displayModeBar: false });
   });
 
-  /* history */
+  /* history: one chart per objective (points per run, linked to commits; level bands between
+     changes; change markers), then the table */
   var history = byId("history");
-  if (!data.history.rows.length) {
-    history.appendChild(el("p", { "class": "muted" }, "No earlier runs."));
+  var h = data.history;
+  if (!h.rows.length) {
+    history.appendChild(el("p", { "class": "muted" }, "No runs."));
   } else {
-    var h = data.history;
+    var charts = el("div", { "class": "history-charts" });
+    history.appendChild(el("p", { "class": "muted" }, "Each point is one run's own estimate, in commit-time order; click it to open its commit. " +
+      "The band is the level between detected changes with its 95% interval; a triangle marks the first run after a change (" +
+      "ratio after/before, 95% interval)."));
+    history.appendChild(charts);
+    h.charts.forEach(function (c, index) {
+      var div = el("div", { "class": "history-plot", id: "history-chart-" + index, "data-metric": c.metric });
+      var caption = c.metric + ": " + c.y.length + " run" + (c.y.length === 1 ? "" : "s") +
+        (c.changes.length ? " \u00b7 " + c.changes.length + " change" + (c.changes.length === 1 ? "" : "s") : " \u00b7 no change detected");
+      charts.appendChild(el("figure", { "class": "history-card" }, null, [div, el("figcaption", null, caption)]));
+      var s = FB.scale(c.y[c.y.length - 1], c.unit);
+      var f = s[0];
+      var shapes = [];
+      c.levels.forEach(function (lv) {
+        shapes.push({ type: "rect", xref: "x", yref: "y", x0: lv.x0, x1: lv.x1, y0: lv.low / f, y1: lv.high / f,
+                      fillcolor: "rgba(27,106,201,0.15)", line: { width: 0 }, layer: "below" });
+        shapes.push({ type: "line", xref: "x", yref: "y", x0: lv.x0, x1: lv.x1, y0: lv.value / f, y1: lv.value / f,
+                      line: { color: "rgba(27,106,201,0.6)", width: 1, dash: "dot" } });
+      });
+      c.changes.forEach(function (ch) {
+        shapes.push({ type: "line", xref: "x", yref: "paper", x0: ch.started_at, x1: ch.started_at, y0: 0, y1: 1,
+                      line: { color: ch.worse ? "#c0392b" : "#2e8540", width: 1, dash: "dash" } });
+      });
+      var rows = h.rows;
+      var runs = {
+        type: "scatter", mode: "lines+markers", name: "runs", x: c.x, y: c.y.map(function (v) { return v / f; }),
+        customdata: c.row.map(function (r) { return [FB.plotlyText(rows[r][1]), rows[r][2], rows[r][5]]; }),
+        marker: { color: "#1b6ac9", size: 7 }, line: { color: "rgba(27,106,201,0.4)", width: 1 },
+        hovertemplate: "%{x}<br>%{y:.4g}" + FB.plotlyText(s[1] ? " " + s[1] : "") + "<br>run %{customdata[0]}<br>commit %{customdata[1]}<extra></extra>"
+      };
+      var marks = {
+        type: "scatter", mode: "markers", name: "changes",
+        x: c.changes.map(function (ch) { return ch.started_at; }),
+        y: c.changes.map(function (ch) { return ch.value / f; }),
+        customdata: c.changes.map(function (ch) { return [FB.plotlyText(ch.run_id), ch.commit, rows[ch.row][5], ch.ratio.toFixed(3), ch.low.toFixed(3), ch.high.toFixed(3)]; }),
+        marker: { size: 14, symbol: c.changes.map(function (ch) { return ch.ratio > 1 ? "triangle-up" : "triangle-down"; }),
+                  color: c.changes.map(function (ch) { return ch.worse ? "#c0392b" : "#2e8540"; }), line: { color: "#fff", width: 1 } },
+        hovertemplate: "change at run %{customdata[0]}<br>\u00d7%{customdata[3]} [%{customdata[4]}, %{customdata[5]}]<extra></extra>"
+      };
+      window.Plotly.newPlot(div, [runs, marks], {
+        margin: { l: 55, r: 10, t: 10, b: 45 }, height: 240, shapes: shapes, showlegend: false,
+        xaxis: { title: { text: "run started" }, type: "date" },
+        yaxis: { title: { text: FB.plotlyText(c.metric + (s[1] ? " (" + s[1] + ")" : "")) } },
+        font: { family: "system-ui, sans-serif", size: 12 }
+      }, { displaylogo: false, responsive: true, displayModeBar: false });
+      div.on("plotly_click", function (event) {
+        var point = event.points && event.points[0];
+        if (point && point.customdata) window.location.href = point.customdata[2];
+      });
+    });
     var htable = el("table", { "class": "history", id: "history-table" }, null, [
       el("caption", null, "Across runs and board versions (this hardware class)"),
       el("thead", null, null, [el("tr", null, null, ["Started", "Run", "Commit", "Board version"].concat(h.metrics).map(function (c) {
         return el("th", { scope: "col" }, c);
       }))]),
-      el("tbody", null, null, h.rows.map(function (r) {
-        return el("tr", null, null, [el("td", null, r[0]), el("td", null, null, [el("code", null, r[1])]),
-          el("td", null, null, [el("code", null, r[2])]), el("td", null, r[3])].concat(r[4].map(function (v, i) {
-            return el("td", { "data-sort": v === null ? "" : v }, FB.format(v, h.units[i]));
+      el("tbody", null, null, h.rows.map(function (r, i) {
+        var commit = r[2] ? el("a", { href: r[5] }, null, [el("code", null, r[2])]) : el("code", null, "");
+        return el("tr", { id: "history-run-" + i }, null, [el("td", null, r[0]), el("td", null, null, [el("code", null, r[1])]),
+          el("td", null, null, [commit]), el("td", null, r[3])].concat(r[4].map(function (v, k) {
+            return el("td", { "data-sort": v === null ? "" : v }, FB.format(v, h.units[k]));
           })));
       }))
     ]);
