@@ -42,3 +42,29 @@ def test_pages_aggregates_checks_builds_and_deploys():
     order = [text.index(step) for step in ("download-artifact", "frontierbench aggregate", "frontierbench check",
                                            "frontierbench site", "upload-pages-artifact", "deploy-pages")]
     assert order == sorted(order)
+
+
+def test_pages_accumulates_history_on_a_branch_with_retention():
+    text = (ROOT / ".github/workflows/pages.yml").read_text(encoding="utf-8")
+    order = [text.index(step) for step in ("git fetch --depth=1 origin", "frontierbench history add runs/",
+                                           "frontierbench history prune", "frontierbench aggregate history/runs/",
+                                           "frontierbench site", "git -C history push")]
+    assert order == sorted(order)
+    assert "--skip-invalid" in text and "FRONTIERBENCH_HISTORY_DAYS" in text and "contents: write" in text
+
+
+def test_pr_benchmarks_compare_against_the_stored_baseline_and_one_comment_is_updated():
+    run = (ROOT / ".github/workflows/pr-benchmarks.yml").read_text(encoding="utf-8")
+    for needle in ("types: [labeled, synchronize]", "pull_request.head.sha", "--frontier-quick",
+                   "frontierbench history latest", "--format markdown", "--fail-on-regression", "upload-artifact"):
+        assert needle in run, needle
+    assert "pull-requests: write" not in run  # code from the PR never runs with write access
+    comment = (ROOT / ".github/workflows/pr-comment.yml").read_text(encoding="utf-8")
+    for needle in ("workflow_run:", "pull-requests: write", "frontierbench-compare", "--method PATCH", "--method POST"):
+        assert needle in comment, needle
+
+
+def test_benchmarks_shard_each_hardware_class_with_pytest_split():
+    text = (ROOT / ".github/workflows/benchmarks.yml").read_text(encoding="utf-8")
+    for needle in ("shard: [1, 2]", "--splits", "--group", "runs-${{ matrix.hardware_class }}-shard${{ matrix.shard }}"):
+        assert needle in text, needle

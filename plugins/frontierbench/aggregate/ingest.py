@@ -253,16 +253,28 @@ def load_input(path: Path, *, default_board: str | None = None,
 
 
 def load_inputs(paths: list[str | Path], *, default_board: str | None = None,
-                board_objectives: dict[str, dict[str, bool]] | None = None
+                board_objectives: dict[str, dict[str, bool]] | None = None, skip_invalid: bool = False
                 ) -> tuple[list[LoadedRun], list[str]]:
     """Load and validate every input; runs come back in time order (started_at, run_id, sha256),
-    so the result does not depend on the order the paths were given in."""
+    so the result does not depend on the order the paths were given in.
+
+    With `skip_invalid` (publishing a long history), a file that cannot be read, is corrupt or
+    comes from a future schema is named in a warning and left out instead of stopping everything.
+    Two files with one run id and different content stay an error: which one counts is not ours
+    to guess.
+    """
     warnings: list[str] = []
     runs: dict[str, LoadedRun] = {}
     by_id: dict[str, LoadedRun] = {}
     explicit = {Path(p).resolve() for p in paths if not Path(p).is_dir()}
     for path in discover(paths):
-        loaded = load_input(path, default_board=default_board, board_objectives=board_objectives)
+        try:
+            loaded = load_input(path, default_board=default_board, board_objectives=board_objectives)
+        except RecordError as exc:
+            if not skip_invalid:
+                raise
+            warnings.append(f"{exc}; skipped (--skip-invalid)")
+            continue
         if loaded is None:
             if path.resolve() in explicit:
                 raise RecordError(f"{display_path(path)}: field 'schema': this is a leaderboard, "

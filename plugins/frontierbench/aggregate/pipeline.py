@@ -154,7 +154,7 @@ class _Stopwatch:
 
 def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
               default_board: str | None = None, reliability: bool = True, strict: bool = False,
-              warn: Warn = default_warn) -> dict[str, Leaderboard]:
+              warn: Warn = default_warn, skip_invalid: bool = False) -> dict[str, Leaderboard]:
     """Read and validate every input, then build one Leaderboard per board that has cases.
 
     Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
@@ -165,7 +165,8 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
         except ValueError as exc:
             raise RecordError(f"--default-board: {exc}") from None
     objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
-    runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives)
+    runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
+                                      skip_invalid=skip_invalid)
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)

@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="a case whose board has no board.toml is an error, instead of an inferred board")
     parser.add_argument("--no-reliability", action="store_true", help="skip the reliability checks")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="name and skip a corrupt or future-schema input with a warning instead of failing "
+                             "(for publishing a long history; a run id stored twice stays an error)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -38,7 +41,7 @@ def main(args: argparse.Namespace) -> int:
 
     leaderboards = aggregate(args.runs, boards, draws=args.draws, seed=args.seed,
                              default_board=args.default_board, reliability=not args.no_reliability,
-                             strict=args.strict, warn=warn)
+                             strict=args.strict, warn=warn, skip_invalid=args.skip_invalid)
     if not leaderboards:
         raise RecordError(f"{', '.join(args.runs)}: no passed case with a board and a metric to rank on; "
                           f"nothing written")
