@@ -1,10 +1,19 @@
 """`frontierbench compare BASE NEW`: regression detection between two runs or two leaderboards.
 
-Per (board, entry, metric) found in both: the ratio NEW/BASE of the medians (rounds, runs) or
-means (per-item scores), a seeded bootstrap 95% interval on that ratio, and a two-sided
-Mann-Whitney U test. A change counts only when it is significant (p < alpha) AND at least
---min-effect large; its sign is read with the metric's direction, so "regression" always means
-worse. With --fail-on-regression 5%, a significant regression worse than 5% exits 1 (CI gating).
+Per (board, entry, metric) found in both, the statistics of stats/change.py:
+- costs: the ratio NEW/BASE of geometric means of the per-process (or per-run) medians when
+  either side holds two or more processes, with Welch's t over them (the process is the unit of
+  replication); with one process a side, of the rounds themselves, and the row says that
+  run-to-run variation was not measured;
+- per-item quality: the ratio of means, a seeded bootstrap interval, a Mann-Whitney U test.
+Each row shows its 95% interval, the minimum detectable effect (MDE: the change it would see
+with 80% power) and P(new is worse): for a time, P(new is slower).
+
+Verdicts: regression / improvement (significant, p < alpha, and at least --min-effect, read with
+the metric's direction), unchanged (no such change, and the MDE is within the metric's
+threshold: the comparison could have seen it), inconclusive (it could have been missed).
+`--fail-on-regression 5%` exits 1 on a regression worse than 5%, and on an inconclusive row
+unless `--allow-inconclusive`: a gate that could not see is not a gate that passed.
 Metrics with no samples on either side get a ratio but no test ("untested"), and never gate.
 
 Inputs may be run records, leaderboards, folders of leaderboards or pytest-benchmark JSON (detected
@@ -12,7 +21,8 @@ by their keys). Results from different hardware classes are refused (exit 2) unl
 
 Gates (commands.compare_gates): a board's `[gates]` in board.toml, overridden per case by
 `@pytest.mark.frontier(max_regression=...)`, fail the command (exit 1) on a significant regression
-beyond the gate's limit, naming the gate.
+beyond the gate's limit, naming the gate; a gate's limit is also its metric's threshold for
+"unchanged" (`verdicts` takes one threshold per metric).
 """
 
 from __future__ import annotations
@@ -22,7 +32,7 @@ import hashlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from scipy import stats
@@ -31,11 +41,20 @@ from frontierbench.aggregate.ingest import decode_json, display_path, from_pytes
 from frontierbench.commands.compare_gates import apply_gates, case_gates, gate_resolver
 from frontierbench.formats.board import find_boards
 from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, find_leaderboards, parse_leaderboard
-from frontierbench.formats.markdown import code_span, escape_text, table
+from frontierbench.stats.change import (
+    Change,
+    bootstrap_change,
+    log_change,
+    p_new_worse,
+    paired_bootstrap_means,
+    verdict,
+)
 from frontierbench.stats.intervals import bootstrap_means, stable_seed
+from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_medians
 from frontierbench.formats.run import RecordError, parse_run
 
 ALPHA = 0.05
+DEFAULT_THRESHOLD = 0.05  # "unchanged" needs the power to see a 5% change, unless a gate says otherwise
 
 
 @dataclass
@@ -51,10 +70,16 @@ class Series:
     kind: str  # "rounds" | "items" | "runs" | "value"
     value: float | None
     samples: np.ndarray | None = None
+    unit_sizes: list[int] | None = None  # samples per process (the unit of replication), in order
 
     @property
     def statistic(self) -> str:
         return "mean" if self.kind == "items" else "median"
+
+    def units(self) -> np.ndarray:
+        """One value per process: the median of its samples."""
+        sizes = self.unit_sizes if self.unit_sizes and sum(self.unit_sizes) == self.samples.size else None
+        return unit_medians(self.samples, sizes)
 
 
 @dataclass
@@ -71,7 +96,13 @@ class Comparison:
     high: float | None = None
     p_value: float | None = None
     statistic: str = "value"
-    verdict: str = "untested"  # regression | improvement | unchanged | untested | n/a
+    verdict: str = "untested"  # regression | improvement | unchanged | inconclusive | untested | n/a
+    mde: float | None = None  # minimum detectable effect, relative (0.05 = 5%), at 80% power
+    p_worse: float | None = None  # P(new is worse): for a cost, P(new is slower / larger)
+    scope: str | None = None  # "between processes" | "within one process" | "items"
+    processes: tuple[int, int] | None = None  # processes (or runs) on each side
+    change: Change | None = None
+    threshold: float | None = None  # the change "unchanged" had to be able to see
     gate: Any = None  # the formats.gates.Gate that applies, if any
     gate_failed: bool = False
 
@@ -96,6 +127,16 @@ class ComparisonResult:
         """Significant regressions worse than `threshold` (0.05 = 5%)."""
         return [r for r in self.rows if r.verdict == "regression" and r.worse_by > threshold]
 
+    def inconclusive(self) -> list[Comparison]:
+        """Rows that could have missed a change of their threshold."""
+        return [r for r in self.rows if r.verdict == "inconclusive"]
+
+    def fails(self, threshold: float | None, *, allow_inconclusive: bool = False) -> bool:
+        """Does `--fail-on-regression threshold` fail? (gates count separately: gate_failures)"""
+        if threshold is None:
+            return False
+        return bool(self.regressions(threshold) or (not allow_inconclusive and self.inconclusive()))
+
 
 # --------------------------------------------------------------------------------------------
 # Reading either side
@@ -119,22 +160,32 @@ def load_series(path: str | Path) -> list[Series]:
 
 
 def _series_from_run(record) -> list[Series]:
+    """One series per (board, hardware class, entry, metric); each case of it is one process
+    (cases without a `process` index in one record are one process, concatenated)."""
     from frontierbench.aggregate.pipeline import sample_kind
 
     pooled: dict[tuple[str, str, str, str], Series] = {}
+    parts: dict[tuple[str, str, str, str], dict[int, list[np.ndarray]]] = {}
     for case in record.cases:
         if case.outcome != "passed":
             continue
         hw = case.hardware_class or record.environment.hardware_class
+        process = -1 if case.process is None else case.process
         for name, metric in case.metrics.items():
             key = (case.board or "-", hw, case.entry, name)
             samples = np.asarray(metric.samples, dtype=np.float64) if metric.samples else None
             kind = sample_kind(name, metric.provenance) if samples is not None else "value"
             if key in pooled and pooled[key].samples is not None and samples is not None:
-                pooled[key].samples = np.concatenate([pooled[key].samples, samples])
+                parts[key].setdefault(process, []).append(samples)
                 continue
             pooled[key] = Series(key[0], hw, case.entry, name, metric.unit, metric.higher_is_better, kind,
                                  metric.value, samples)
+            parts[key] = {process: [samples]} if samples is not None else {}
+    for key, series in pooled.items():
+        units = [np.concatenate(chunks) for _, chunks in sorted(parts[key].items())]
+        if len(units) > 1:
+            series.samples = np.concatenate(units)
+            series.unit_sizes = [len(u) for u in units]
     return list(pooled.values())
 
 
@@ -146,16 +197,13 @@ def _series_from_leaderboard(board) -> list[Series]:
                 samples = np.asarray(est.samples, dtype=np.float64) if est.samples else None
                 kind = est.sample_kind if samples is not None and est.sample_kind else "value"
                 out.append(Series(board.board, group.hardware_class, entry.name, name, est.unit,
-                                  est.higher_is_better, kind, est.value, samples))
+                                  est.higher_is_better, kind, est.value, samples,
+                                  est.unit_sizes if samples is not None else None))
     return out
 
 
 # --------------------------------------------------------------------------------------------
 # The statistics
-
-
-def _statistic(samples: np.ndarray, kind: str) -> float:
-    return float(samples.mean()) if kind == "items" else float(np.median(samples))
 
 
 def bootstrap_statistic(samples: np.ndarray, kind: str, rng: np.random.Generator, draws: int) -> np.ndarray:
@@ -170,41 +218,82 @@ def bootstrap_statistic(samples: np.ndarray, kind: str, rng: np.random.Generator
     return out
 
 
+def measure_change(base: Series, new: Series, *, alpha: float = ALPHA, draws: int = 2000,
+                   seed: int = 0) -> Change | None:
+    """The change from BASE to NEW, or None when the two cannot be tested (stats/change.py)."""
+    if base.samples is None or new.samples is None or base.kind != new.kind:
+        return None
+    if base.kind == "items":
+        if base.samples.size < 2 or new.samples.size < 2:
+            return None
+        base_mean, new_mean = float(base.samples.mean()), float(new.samples.mean())
+        if base_mean == 0:
+            return None
+        rng = np.random.default_rng(stable_seed(seed, new.board, new.entry, new.metric))
+        if base.samples.size == new.samples.size:  # the same items scored again: paired
+            base_draws, new_draws = paired_bootstrap_means(base.samples, new.samples, rng, draws)
+            differences = new.samples - base.samples
+            p_value = 1.0 if not differences.any() else float(stats.wilcoxon(differences).pvalue)
+        else:
+            base_draws = bootstrap_statistic(base.samples, "items", rng, draws)
+            new_draws = bootstrap_statistic(new.samples, "items", rng, draws)
+            p_value = (1.0 if np.ptp(np.concatenate([base.samples, new.samples])) == 0 else
+                       float(stats.mannwhitneyu(new.samples, base.samples, alternative="two-sided").pvalue))
+        return bootstrap_change(base_mean, new_mean, base_draws, new_draws, p_value, alpha=alpha)
+    base_units, new_units = base.units(), new.units()
+    if max(base_units.size, new_units.size) >= 2:  # between processes: their medians are the replicates
+        base_values, new_values, scope = base_units, new_units, BETWEEN_PROCESSES
+    else:  # one process a side: the rounds, and the row says run-to-run variation was not measured
+        base_values, new_values, scope = base.samples, new.samples, WITHIN_ONE_PROCESS
+    if max(base_values.size, new_values.size) < 2 or (base_values <= 0).any() or (new_values <= 0).any():
+        return None
+    return log_change(base_values, new_values, scope=scope, alpha=alpha,
+                      processes=(base_units.size, new_units.size))
+
+
 def compare_series(base: Series, new: Series, *, min_effect: float = 0.02, alpha: float = ALPHA,
-                   draws: int = 2000, seed: int = 0) -> Comparison:
+                   draws: int = 2000, seed: int = 0, threshold: float = DEFAULT_THRESHOLD) -> Comparison:
+    """One row: the change and its verdict against `threshold` (see `judge`)."""
     row = Comparison(new.board, new.entry, new.metric, new.unit, new.higher_is_better,
                      base.value, new.value, None)
-    testable = (base.samples is not None and new.samples is not None and base.samples.size >= 2
-                and new.samples.size >= 2 and base.kind == new.kind)
-    if testable:
-        row.statistic = base.statistic
-        row.base = _statistic(base.samples, base.kind)
-        row.new = _statistic(new.samples, new.kind)
+    change = measure_change(base, new, alpha=alpha, draws=draws, seed=seed)
+    if change is not None:
+        row.change = change
+        row.base, row.new = change.base, change.new
+        row.scope, row.processes = change.scope, change.processes
+        row.statistic = ("mean" if change.scope == "items" else
+                         "geomean of process medians" if change.scope == BETWEEN_PROCESSES else "geomean of rounds")
     if row.base is None or row.new is None or row.base == 0:
         row.verdict = "n/a"
         return row
     row.ratio = row.new / row.base
-    if not testable:
+    if change is None:
         row.verdict = "untested"
         return row
-    rng = np.random.default_rng(stable_seed(seed, new.board, new.entry, new.metric))
-    base_draws = bootstrap_statistic(base.samples, base.kind, rng, draws)
-    new_draws = bootstrap_statistic(new.samples, new.kind, rng, draws)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = new_draws / base_draws
-    ratios = ratios[np.isfinite(ratios)]
-    if ratios.size:
-        row.low, row.high = (float(x) for x in np.quantile(ratios, [0.025, 0.975]))
-    if np.ptp(np.concatenate([base.samples, new.samples])) == 0:
-        row.p_value = 1.0
-    else:
-        row.p_value = float(stats.mannwhitneyu(new.samples, base.samples, alternative="two-sided").pvalue)
-    significant = row.p_value < alpha and abs(row.ratio - 1.0) >= min_effect
-    if not significant:
-        row.verdict = "unchanged"
-    else:
-        row.verdict = "regression" if row.worse_by > 0 else "improvement"
+    row.low, row.high, row.p_value, row.mde = change.low, change.high, change.p_value, change.mde
+    row.p_worse = p_new_worse(change, row.higher_is_better)
+    judge(row, threshold, min_effect=min_effect, alpha=alpha)
     return row
+
+
+def judge(row: Comparison, threshold: float, *, min_effect: float = 0.02, alpha: float = ALPHA) -> str:
+    """Set (and return) a tested row's verdict for its metric's `threshold` (0.05 = 5%): the one
+    place a verdict is decided, so per-metric gates only choose the threshold."""
+    if row.change is not None:
+        row.threshold = threshold
+        row.verdict = verdict(row.change, higher_is_better=row.higher_is_better, threshold=threshold,
+                              min_effect=min_effect, alpha=alpha)
+    return row.verdict
+
+
+def gate_threshold(gate: Any, row: Comparison) -> float | None:
+    """A gate's limit as a relative change of this row's base value (None if it cannot be)."""
+    if gate is None or row.base is None or row.base == 0:
+        return None
+    if gate.kind == "relative":
+        return gate.limit
+    scale = (1.0 if row.unit.strip() == "%" else 0.01) if gate.kind == "points" else 1.0
+    return abs(gate.limit * scale / row.base)
 
 
 def load_case_gates(path: str | Path):
@@ -222,10 +311,13 @@ def load_case_gates(path: str | Path):
 
 def compare(base: str | Path, new: str | Path, *, min_effect: float = 0.02, alpha: float = ALPHA,
             force: bool = False, draws: int = 2000, seed: int = 0,
-            gates: Callable[[str, str, str], Any] | None = None) -> ComparisonResult:
+            gates: Callable[[str, str, str], Any] | None = None, threshold: float = DEFAULT_THRESHOLD,
+            thresholds: Mapping[str, float] | None = None, allow_inconclusive: bool = False) -> ComparisonResult:
     """Compare every (board, entry, metric) present in both BASE and NEW.
 
     `gates(board, entry, metric)` gives the Gate for a row, if any (compare_gates.gate_resolver).
+    A row's verdict threshold is its gate's limit, else `thresholds[metric]`, else `threshold`.
+    A gated row that is inconclusive fails its gate unless `allow_inconclusive`.
 
     Raises RecordError for bad input, and for different hardware classes unless `force`.
     """
@@ -253,8 +345,12 @@ def compare(base: str | Path, new: str | Path, *, min_effect: float = 0.02, alph
             continue
         seen.add(k)
         matched += 1
-        result.rows.append(compare_series(base_by_key[k], s, min_effect=min_effect, alpha=alpha,
-                                          draws=draws, seed=seed))
+        row = compare_series(base_by_key[k], s, min_effect=min_effect, alpha=alpha, draws=draws, seed=seed,
+                             threshold=(thresholds or {}).get(s.metric, threshold))
+        gated = gate_threshold(gates(row.board, row.entry, row.metric), row) if gates is not None else None
+        if gated is not None:
+            judge(row, gated, min_effect=min_effect, alpha=alpha)
+        result.rows.append(row)
     only_base = {(s.board, s.entry) for s in base_series} - {(s.board, s.entry) for s in new_series}
     only_new = {(s.board, s.entry) for s in new_series} - {(s.board, s.entry) for s in base_series}
     if only_base:
@@ -264,7 +360,11 @@ def compare(base: str | Path, new: str | Path, *, min_effect: float = 0.02, alph
     if not matched:
         result.notes.append("no (board, entry, metric) is present in both inputs")
     if gates is not None:
-        result.gate_failures = apply_gates(result.rows, gates)
+        result.gate_failures = apply_gates(result.rows, gates, allow_inconclusive=allow_inconclusive)
+    within = [r for r in result.rows if r.scope == WITHIN_ONE_PROCESS]
+    if within:
+        result.notes.append(f"{len(within)} row(s) compare one process with one process ({ONE_PROCESS_NOTE}); "
+                            f"pool repeated runs or use worker processes for intervals that include it")
     return result
 
 
@@ -281,100 +381,6 @@ def parse_fraction(text: str) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Output
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
-def _ratio_text(row: Comparison) -> str:
-    if row.ratio is None:
-        return "-"
-    text = f"{row.ratio:.3f}"
-    if row.low is not None:
-        text += f" [{row.low:.3f}, {row.high:.3f}]"
-    return text
-
-
-def _change_text(row: Comparison) -> str:
-    if row.ratio is None:
-        return "-"
-    return f"{(row.ratio - 1.0) * 100:+.1f}%"
-
-
-VERDICT_STYLE = {"regression": "bold red", "improvement": "green", "unchanged": "dim", "untested": "yellow",
-                 "n/a": "dim"}
-COLUMNS = ["board", "entry", "metric", "base", "new", "change", "ratio [95% CI]", "p", "verdict"]
-
-
-def _cells(row: Comparison) -> list[str]:
-    unit = f" {row.unit}" if row.unit else ""
-    verdict = row.verdict + (" (gate failed)" if row.gate_failed else "")
-    return [row.board, row.entry, f"{row.metric} ({row.statistic})", _fmt(row.base) + unit,
-            _fmt(row.new) + unit, _change_text(row), _ratio_text(row),
-            "-" if row.p_value is None else f"{row.p_value:.3g}", verdict]
-
-
-def summary_line(result: ComparisonResult, threshold: float | None) -> str:
-    counts = {v: sum(r.verdict == v for r in result.rows) for v in VERDICT_STYLE}
-    text = (f"{len(result.rows)} comparisons: {counts['regression']} regression(s), "
-            f"{counts['improvement']} improvement(s), {counts['unchanged']} unchanged, "
-            f"{counts['untested']} untested (no samples)")
-    if threshold is not None:
-        failing = result.regressions(threshold)
-        text += f"; {len(failing)} regression(s) worse than {threshold:.1%}" + (" -> FAIL" if failing else " -> ok")
-    gated = sum(r.gate is not None for r in result.rows)
-    if gated:
-        text += f"; {len(result.gate_failures)} of {gated} gate(s) failed" + (" -> FAIL" if result.gate_failures else "")
-    return text
-
-
-# Verdicts a reader should look at although they do not gate: flagged in the Markdown table.
-FLAGGED_VERDICTS = frozenset({"untested", "inconclusive"})
-MARKDOWN_ORDER = {"regression": 0, "inconclusive": 1, "untested": 2, "improvement": 3, "unchanged": 4, "n/a": 5}
-
-
-def render_markdown(result: ComparisonResult, threshold: float | None) -> str:
-    """GitHub Markdown (a PR comment): regressions first, then rows that could not be decided,
-    flagged; every name escaped (formats.markdown), so no entry name can inject HTML or columns."""
-    lines = [f"### frontierbench compare: {code_span(result.new)} vs {code_span(result.base)}", "",
-             escape_text(summary_line(result, threshold)), ""]
-    rows = []
-    for row in sorted(result.rows, key=lambda r: (MARKDOWN_ORDER.get(r.verdict, 9), r.board, r.entry, r.metric)):
-        cells = [escape_text(c) for c in _cells(row)]
-        if row.verdict == "regression":
-            cells[-1] = f"**{cells[-1]}**"
-        elif row.verdict in FLAGGED_VERDICTS:
-            cells[-1] = f"⚠️ {cells[-1]}"
-        rows.append(cells)
-    lines.extend(table(COLUMNS, rows))
-    lines.extend(f"\n> {escape_text(note)}" for note in result.notes)
-    lines.extend(f"\n> **{escape_text(line)}**" for line in result.gate_failures)
-    return "\n".join(lines) + "\n"
-
-
-def render_table(result: ComparisonResult, threshold: float | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{result.new} vs {result.base}", title_justify="left")
-    for column in COLUMNS:
-        table.add_column(column, justify="right" if column in ("base", "new", "change", "p") else "left")
-    for row in result.rows:
-        table.add_row(*_cells(row), style=VERDICT_STYLE.get(row.verdict))
-    console = Console()
-    if not console.is_terminal:  # a CI log or a file: the table's full width, never cut to 80 columns
-        console = Console(width=max(80, Console(width=100_000).measure(table).maximum))
-    console.print(table)
-    for note in result.notes:
-        console.print(f"note: {note}", style="yellow", markup=False, soft_wrap=True)
-    for line in result.gate_failures:
-        console.print(line, style="bold red", markup=False, soft_wrap=True)
-    console.print(summary_line(result, threshold), markup=False, soft_wrap=True)
-
-
-# --------------------------------------------------------------------------------------------
 # CLI
 
 
@@ -383,7 +389,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("new", metavar="NEW", help="run record, leaderboard, leaderboards folder or pytest-benchmark JSON")
     parser.add_argument("--format", choices=["table", "markdown"], default="table")
     parser.add_argument("--fail-on-regression", type=parse_fraction, default=None, metavar="PCT",
-                        help="exit 1 when a significant regression is worse than PCT (e.g. 5%%)")
+                        help="exit 1 when a significant regression is worse than PCT (e.g. 5%%), or when a row "
+                             "is inconclusive (could have missed a change of PCT)")
+    parser.add_argument("--allow-inconclusive", action="store_true",
+                        help="with --fail-on-regression or gates: do not fail on inconclusive rows")
+    parser.add_argument("--threshold", type=parse_fraction, default=None, metavar="PCT",
+                        help="the change a row must be able to see to be called unchanged (default: "
+                             "the --fail-on-regression value, else 5%%; a gate's limit for its metric)")
     parser.add_argument("--min-effect", type=parse_fraction, default=0.02, metavar="PCT",
                         help="smallest change that counts, however significant (default 2%%)")
     parser.add_argument("--alpha", type=float, default=ALPHA, help="significance level (default 0.05)")
@@ -396,17 +408,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from frontierbench.commands.compare_output import render_markdown, render_table
+
     gates = None
     if not args.no_gates:
         boards, _ = find_boards(args.boards)
         gates = gate_resolver(boards, load_case_gates(args.new))
+    threshold = args.threshold if args.threshold is not None else (
+        args.fail_on_regression if args.fail_on_regression is not None else DEFAULT_THRESHOLD)
     result = compare(args.base, args.new, min_effect=args.min_effect, alpha=args.alpha, force=args.force,
-                     draws=args.draws, seed=args.seed, gates=gates)
+                     draws=args.draws, seed=args.seed, gates=gates, threshold=threshold,
+                     allow_inconclusive=args.allow_inconclusive)
     if args.format == "markdown":
-        print(render_markdown(result, args.fail_on_regression), end="")
+        print(render_markdown(result, args.fail_on_regression, args.allow_inconclusive), end="")
     else:
-        render_table(result, args.fail_on_regression)
-    if args.fail_on_regression is not None and result.regressions(args.fail_on_regression):
+        render_table(result, args.fail_on_regression, args.allow_inconclusive)
+    if result.fails(args.fail_on_regression, allow_inconclusive=args.allow_inconclusive):
         return 1
     if result.gate_failures:
         print(f"frontierbench compare: {len(result.gate_failures)} gate(s) failed", file=sys.stderr)

@@ -1,8 +1,9 @@
 """Gates for `frontierbench compare`: per (entry, metric) limits from board.toml `[gates]`, overridden
 per case by `@pytest.mark.frontier(max_regression=...)` (recorded in the run record's case).
 
-A gate fails only on a significant regression (compare's verdict) that is worse than its limit,
-so an A/A comparison passes and noise alone never fails CI.
+A gate fails on a significant regression (compare's verdict) that is worse than its limit, so an
+A/A comparison passes and noise alone never fails CI; and on an inconclusive row (the comparison
+could not have seen a change of the gate's size) unless inconclusive rows are allowed.
 """
 
 from __future__ import annotations
@@ -44,13 +45,20 @@ def gate_resolver(boards: dict[str, BoardDefinition], marked: CaseGates) -> Call
     return gate
 
 
-def apply_gates(rows: list[Any], gate_for: Callable[[str, str, str], Gate | None]) -> list[str]:
+def apply_gates(rows: list[Any], gate_for: Callable[[str, str, str], Gate | None], *,
+                allow_inconclusive: bool = False) -> list[str]:
     """Set `gate` and `gate_failed` on each comparison row; return one line per failed gate."""
     failures = []
     for row in rows:
         gate = gate_for(row.board, row.entry, row.metric)
         row.gate = gate
         row.gate_failed = False
+        if gate is not None and row.verdict == "inconclusive" and not allow_inconclusive:
+            row.gate_failed = True
+            failures.append(f"gate failed: {row.board}/{row.entry} {row.metric}: inconclusive, this comparison "
+                            f"could miss a change of {row.mde:.1%} (MDE) and the gate {gate.describe()} needs "
+                            f"less; measure more rounds or processes, or pass --allow-inconclusive")
+            continue
         if gate is None or row.verdict != "regression" or row.base is None or row.new is None:
             continue
         over = gate.exceeded_by(row.base, row.new, row.higher_is_better, row.unit)
