@@ -195,3 +195,44 @@ def test_ragged_processes_are_resampled_within_their_own_sizes():
     with pytest.raises(ValueError, match="do not add up"):
         BoardSamples(entries=["a", "b"], objectives=[ObjectiveSpec("latency", False)], primary="latency",
                      cost_rounds={"latency": [a, b]}, cost_units={"latency": [[2, 5], [3, 3]]})
+
+
+# ---------------------------------------------------------------------------------------------
+# Shown honestly: site badge, check, terminal summary
+
+
+def test_site_and_check_flag_one_process_entries(workdir, capsys):
+    from frontierbench.cli import main as cli
+    from frontierbench.site import views
+
+    truth = {"a": 0.010, "b": 0.020, "c": 0.030}
+    for record in replicated_runs(truth, seed=1, runs=1, rounds=20):
+        save_run(record, workdir / "one" / f"{record.run_id}.json")
+    for record in replicated_runs(truth, seed=2, runs=3, rounds=20):
+        save_run(record, workdir / "three" / f"{record.run_id}.json")
+    for folder in ("one", "three"):
+        assert cli(["aggregate", folder, "-o", f"lb-{folder}", "--boards", "leaderboards", "--draws", "200"]) == 0
+    capsys.readouterr()
+    from frontierbench.formats.leaderboard import load_leaderboard
+
+    for folder, flagged in (("one", True), ("three", False)):
+        board = load_leaderboard(f"lb-{folder}/toy/leaderboard.json")
+        group = board.groups[0]
+        badges = {e.name: views.entry_badges(e, group) for e in group.entries}
+        assert all(("one-process" in b) == flagged for b in badges.values()), badges
+        family_a = next(f for f in group.reliability.families if f.family == "A")
+        assert (family_a.one_process_entries == ["a", "b", "c"]) == flagged
+        assert {e.processes for e in group.reliability.entries.values()} == ({1} if flagged else {3})
+        cli(["check", f"lb-{folder}/toy/leaderboard.json"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert ("run-to-run variation not measured" in out) == flagged, out
+    assert "one-process" in views.BADGES and ONE_PROCESS_NOTE in views.BADGES["one-process"][1]
+
+
+def test_the_terminal_summary_says_what_its_intervals_cover():
+    from frontierbench.capture.summary import interval_scope_line
+
+    one = [{"outcome": "passed"}, {"outcome": "passed"}]
+    assert ONE_PROCESS_NOTE in interval_scope_line(one)
+    workers = [{"outcome": "passed", "process": p} for p in range(4)]
+    assert "pools the 4 processes" in interval_scope_line(workers)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from frontierbench.formats.metrics import format_value, is_cost_or_rate
 from frontierbench.stats.median import median_interval
+from frontierbench.stats.nested import ONE_PROCESS_NOTE
 
 Metric = dict[str, Any]  # one entry of a case's "metrics", as in the run record
 
@@ -43,6 +44,16 @@ def format_quality_cell(metrics: dict[str, Metric]) -> str:
             continue
         parts.append(f"{name}={metric['value']:.4g}")
     return ", ".join(parts)
+
+
+def interval_scope_line(cases) -> str:
+    """What the wall-time intervals above cover: each row's rounds, in the process that ran it."""
+    processes = {case.get("process") for case in cases if case.get("process") is not None}
+    if len(processes) >= 2:
+        return (f"wall time intervals: within each row's process; `frontierbench aggregate` pools the "
+                f"{len(processes)} processes into intervals between them")
+    return (f"wall time intervals: {ONE_PROCESS_NOTE} (pool repeated runs with `frontierbench aggregate`, "
+            f"or run worker processes, to measure it)")
 
 
 def skipped_lines(cases) -> list[str]:
@@ -81,6 +92,7 @@ def render_summary(record: dict[str, Any], *, width: int = 120, color: bool = Fa
             highlight=False).print(table)
     for line in skipped_lines([case for case in record["cases"] if case["outcome"] == "skipped"]):
         buffer.write(line + "\n")
+    buffer.write(interval_scope_line(ran) + "\n")
     hidden = len(ran) - len(shown)
     if hidden:
         buffer.write(f"... and {hidden} more cases, all in the run record (--frontier-summary-rows=0 shows all)\n")

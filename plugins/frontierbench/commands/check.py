@@ -23,6 +23,7 @@ from rich.text import Text
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.commands.changes import parse_since, render_changes
 from frontierbench.commands.compare import parse_fraction
+from frontierbench.stats.nested import ONE_PROCESS_NOTE
 from frontierbench.formats.leaderboard import Group, Leaderboard, load_leaderboard
 from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_files
 from frontierbench.formats.run import RecordError, describe_validation_error
@@ -83,6 +84,14 @@ def _num(x: float | None) -> str:
     return f"{x:.4g}"
 
 
+def _processes(count: int | None) -> Text:
+    """How many processes (or runs) the entry's costs come from; one is flagged: its intervals do
+    not include run-to-run variation."""
+    if count is None:
+        return Text("–", style="dim")
+    return Text("1", style="yellow") if count == 1 else Text(str(count))
+
+
 def _fraction(f: float) -> str:
     return "1" if f >= 1 else f"1/{round(1 / f)}"
 
@@ -107,6 +116,10 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
         else:
             families.add_row(fam.family, Text(f"{fam.description} — n/a: {fam.reason}", style="dim"), "", "", "", "")
     console.print(families)
+    for fam in report.families:
+        note = getattr(fam, "note", None)
+        if fam.applicable and note:
+            console.print(Text(f"family {fam.family}: {note}", style="yellow"))
 
     leaders = getattr(report, "leaders", None) or ([report.leader] if report.leader else [])
     leader_entry = report.entries.get(report.leader) if report.leader else None
@@ -136,7 +149,7 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
     entries = Table(title=f"Entries (P from joint {getattr(report, 'headline_families', 'A+B')} draws)",
                     title_justify="left")
     for column in ("entry", "P(front)", "", "rank [95%]", "P(top-1)", "P(top-k)", leaderboard.primary,
-                   "shadowed by", "tied with"):
+                   "shadowed by", "tied with", "procs"):
         entries.add_column(column, justify="left" if column in ("entry", "", "shadowed by", "tied with") else "right")
     styles = {"robust": "green", "likely": "cyan", "borderline": "yellow", "off": "dim"}
     for name, e in sorted(report.entries.items(), key=lambda item: (item[1].rank, item[0])):
@@ -148,8 +161,14 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
             f"{e.rank} [{e.rank_interval[0]}–{e.rank_interval[1]}]", f"{e.p_top1:.2f}", f"{e.p_topk:.2f}",
             f"{_num(value)} [{_num(lo)}, {_num(hi)}]", e.sole_dominator or "",
             ", ".join(ties[:4]) + (f" +{len(ties) - 4}" if len(ties) > 4 else ""),
+            _processes(getattr(e, "processes", None)),
         )
     console.print(entries)
+    single = [name for name, e in report.entries.items() if getattr(e, "processes", None) == 1]
+    if single:
+        console.print(Text(f"procs: the processes (or runs) behind each entry's costs; {len(single)} of "
+                           f"{len(report.entries)} entries have 1: their intervals are {ONE_PROCESS_NOTE}",
+                           style="yellow"))
 
     if report.budget:
         budget = Table(title="Efficient benchmarking: a subsample of the rounds and items vs the full run",

@@ -19,6 +19,7 @@ from frontierbench.site.history import history_view
 from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry
 from frontierbench.formats.metrics import energy_based, is_timing
 from frontierbench.formats.run import RecordError
+from frontierbench.stats.nested import ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS
 
 # A board page must stay small; entry pages show at most this many histogram bins.
 MAX_BINS = 30
@@ -35,6 +36,8 @@ BADGES = {
                                     "would be on the front."),
     "estimated-energy": ("estimated energy", "Energy estimated from TDP and utilisation, not measured by a counter."),
     "noisy-timing": ("noisy timing", "Timing run spread or 95% interval wider than 10% of the value."),
+    "one-process": ("one process", "Its costs were measured in one process: their intervals are " + ONE_PROCESS_NOTE
+                    + ". Pool repeated runs, or use worker processes, to include it."),
 }
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
@@ -147,6 +150,12 @@ def noisy_timing(entry: LeaderboardEntry) -> bool:
     return False
 
 
+def one_process(entry: LeaderboardEntry) -> bool:
+    """Some cost of this entry has an interval from one process only (run-to-run not measured)."""
+    return any(m.interval_scope == WITHIN_ONE_PROCESS and not m.higher_is_better and m.value is not None
+               for m in entry.metrics.values())
+
+
 def energy_estimated(entry: LeaderboardEntry) -> bool:
     if entry.energy_method == "estimated":
         return True
@@ -174,6 +183,8 @@ def entry_badges(entry: LeaderboardEntry, group: Group, ties: set[str] | frozens
         badges.append("estimated-energy")
     if noisy_timing(entry):
         badges.append("noisy-timing")
+    if one_process(entry):
+        badges.append("one-process")
     return badges
 
 
@@ -368,6 +379,7 @@ def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, enviro
             "value": metric.value, "low": low, "high": high, "estimator": metric.estimator,
             "interval": metric.interval, "n": metric.n, "kind": metric.sample_kind,
             "run_spread": metric.run_spread, "run_values": metric.run_values,
+            "interval_note": metric.interval_note, "replicates": metric.replicates,
             "provenance": flatten(metric.provenance) if metric.provenance else [],
             "hist": histogram(metric.samples) if metric.samples else None,
         })

@@ -66,9 +66,15 @@
     if (m.run_values.length) {
       spread.appendChild(el("div", { "class": "sub" }, "runs: " + m.run_values.map(function (v) { return FB.format(v, m.unit); }).join(", ")));
     }
+    var valueCell = el("td", { "data-sort": m.value === null ? "" : m.value }, FB.format(m.value, m.unit, m.low, m.high));
+    if (m.interval_note) {
+      valueCell.appendChild(el("div", { "class": "sub interval-note" }, m.interval_note));
+    } else if (m.replicates && m.replicates > 1) {
+      valueCell.appendChild(el("div", { "class": "sub" }, "between " + m.replicates + " processes"));
+    }
     body.appendChild(el("tr", { "data-metric": m.metric }, null, [
       el("td", null, null, [el("code", null, m.metric)]),
-      el("td", { "data-sort": m.value === null ? "" : m.value }, FB.format(m.value, m.unit, m.low, m.high)),
+      valueCell,
       el("td", null, m.higher_is_better ? "higher is better" : "lower is better"),
       el("td", null, m.estimator + (m.interval !== "none" ? ", " + m.interval + " interval" : "")),
       el("td", { "class": "num", "data-sort": m.n }, m.n + (m.kind ? " " + m.kind : "")),
