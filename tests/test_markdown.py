@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 
 from factories import board_definition, case, run_record, write_board
 from frontierbench.cli import main as cli
+from frontierbench.commands.compare_output import COLUMNS
 from frontierbench.formats.markdown import code_span, escape_text, table
 from frontierbench.formats.run import save_run
 
@@ -58,7 +59,7 @@ def test_compare_markdown_escapes_entry_names_and_puts_regressions_first(tmp_pat
     html = render(markdown)
     assert "<img" not in html
     rows = table_rows(html)
-    assert len(rows) > 1 and set(rows) == {9}  # no name adds or removes a column
+    assert len(rows) > 1 and set(rows) == {len(COLUMNS)}  # no name adds or removes a column
     body = [line for line in markdown.splitlines() if line.startswith("| ")][1:]
     verdicts = [line.rsplit("|", 2)[-2].strip() for line in body]
     first_other = next(i for i, v in enumerate(verdicts) if v != "**regression**")
