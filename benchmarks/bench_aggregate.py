@@ -14,6 +14,12 @@ What is timed, honestly split:
 - "write": serialising the leaderboard JSON with sorted keys, atomically.
 
     python benchmarks/bench_aggregate.py [--runs 1000] [--entries 1000] [--hardware 2]
+
+From files (issue 13): run-record files -> leaderboards, against a naive json + pandas pass over
+the same files, with and without the Parquet tidy cache, and adding one run to the history
+(benchmarks/_aggregate_files.py; each figure in its own process on one core, with its peak RSS):
+
+    python benchmarks/bench_aggregate.py --from-files 100000 1000000 [--entries 1000]
 """
 
 from __future__ import annotations
@@ -131,6 +137,21 @@ def synthetic_tidy(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--child"]:  # one measurement of --from-files, in its own process
+        from _aggregate_files import child
+
+        child(sys.argv[2], sys.argv[3])
+        return 0
+    if sys.argv[1:2] == ["--from-files"]:
+        from _aggregate_files import report
+
+        files = argparse.ArgumentParser(description="aggregate from run-record files")
+        files.add_argument("--from-files", nargs="+", type=int, metavar="ROWS", required=True)
+        files.add_argument("--entries", type=int, default=1000)
+        options = files.parse_args()
+        for rows in options.from_files:
+            report(rows, max(1, rows // options.entries), options.entries)
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=1000)

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -40,6 +40,7 @@ class LoadedRun:
     format: str  # "frontierbench" | "pytest-benchmark"
     record: RunRecord
     warnings: list[str] = field(default_factory=list)
+    rows: Any = None  # tidy.RunRows when read from the cache (record then holds no cases)
 
     @property
     def git_commit(self) -> str | None:
@@ -253,23 +254,24 @@ def load_input(path: Path, *, default_board: str | None = None,
 
 
 def load_inputs(paths: list[str | Path], *, default_board: str | None = None,
-                board_objectives: dict[str, dict[str, bool]] | None = None, skip_invalid: bool = False
-                ) -> tuple[list[LoadedRun], list[str]]:
+                board_objectives: dict[str, dict[str, bool]] | None = None, skip_invalid: bool = False,
+                load: Callable[..., LoadedRun | None] | None = None) -> tuple[list[LoadedRun], list[str]]:
     """Load and validate every input; runs come back in time order (started_at, run_id, sha256),
     so the result does not depend on the order the paths were given in.
 
     With `skip_invalid` (publishing a long history), a file that cannot be read, is corrupt or
     comes from a future schema is named in a warning and left out instead of stopping everything.
     Two files with one run id and different content stay an error: which one counts is not ours
-    to guess.
+    to guess. `load` replaces load_input (aggregate.cache.cached_loader).
     """
+    load = load or load_input
     warnings: list[str] = []
     runs: dict[str, LoadedRun] = {}
     by_id: dict[str, LoadedRun] = {}
     explicit = {Path(p).resolve() for p in paths if not Path(p).is_dir()}
     for path in discover(paths):
         try:
-            loaded = load_input(path, default_board=default_board, board_objectives=board_objectives)
+            loaded = load(path, default_board=default_board, board_objectives=board_objectives)
         except RecordError as exc:
             if not skip_invalid:
                 raise

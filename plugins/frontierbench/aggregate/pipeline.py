@@ -42,6 +42,7 @@ from pathlib import Path
 
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.inference import inferred_board_data
+from frontierbench.aggregate.cache import cached_loader
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
 from frontierbench.aggregate.groups import build_group
@@ -154,8 +155,12 @@ class _Stopwatch:
 
 def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
               default_board: str | None = None, reliability: bool = True, strict: bool = False,
-              warn: Warn = default_warn, skip_invalid: bool = False) -> dict[str, Leaderboard]:
+              warn: Warn = default_warn, skip_invalid: bool = False,
+              cache: str | Path | None = None) -> dict[str, Leaderboard]:
     """Read and validate every input, then build one Leaderboard per board that has cases.
+
+    `cache`: a folder where each record's tidy rows are kept by sha256 (aggregate.cache), so a
+    history is parsed once and each later aggregate reads only its new files.
 
     Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
     """
@@ -166,7 +171,8 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
             raise RecordError(f"--default-board: {exc}") from None
     objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
     runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
-                                      skip_invalid=skip_invalid)
+                                      skip_invalid=skip_invalid,
+                                      load=cached_loader(cache, set(boards)) if cache is not None else None)
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)

@@ -1,13 +1,17 @@
 """Step 2 of `frontierbench aggregate`: run records -> tidy frames.
 
 One row per case, i.e. per (board, entry, hardware class, board version, run), and one row per
-(case, metric); the samples of all metric rows lie back to back in one array.
+(case, metric); the samples of all metric rows lie back to back in one array. Each run's rows are
+built on their own first (run_rows, independent of the board definitions, so aggregate.cache can
+keep them per input file), then joined and filtered by the boards (tidy_frames).
 """
 
 from __future__ import annotations
 
+import json
 import warnings as warnings_module
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -42,8 +46,8 @@ class Tidy:
     # energy_method, process (-1: the run's only process)
     metrics: pd.DataFrame  # case, metric, value, unit, higher_is_better, kind, n, offset
     samples: np.ndarray  # metric row i owns samples[offset[i] : offset[i] + n[i]]
-    provenance: list[Provenance]  # per metric row
-    params: list[dict[str, Any]]  # per case row
+    provenance: Sequence[Provenance]  # per metric row (a Lazy list: parsed when read)
+    params: Sequence[dict[str, Any]]  # per case row (likewise)
     failures: list[dict[str, Any]] = field(default_factory=list)  # cases that did not pass
     entry_labels: list[tuple[str, ...]] = field(default_factory=list)  # per entry id: board, hw, version, entry
 
@@ -61,107 +65,166 @@ def _board_versions(run: LoadedRun) -> dict[str, str]:
     return {str(k): str(v) for k, v in versions.items()}
 
 
-def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, warn: Warn = default_warn,
-                strict: bool = False) -> Tidy:
-    cols: dict[str, list[Any]] = {k: [] for k in ("run", "board", "hardware_class", "board_version", "entry",
-                                                   "family", "device", "nodeid", "items", "energy_method",
-                                                   "process")}
-    m_case: list[int] = []
-    m_name: list[str] = []
-    m_value: list[float] = []
-    m_unit: list[str] = []
-    m_hib: list[bool] = []
-    m_kind: list[str] = []
-    m_n: list[int] = []
-    provenance: list[Provenance] = []
-    params: list[dict[str, Any]] = []
+@dataclass
+class RunRows:
+    """One run's cases as rows, before any board definition is consulted (so they can be cached
+    per input file: see aggregate.cache). Cases without a board are only counted."""
+
+    cases: dict[str, list[Any]]  # CASE_COLUMNS + "version" (the record's board version, or None)
+    params: list[Any]  # per case: a dict, or its JSON text (from the cache)
+    metrics: dict[str, list[Any]]  # case (index in this run), metric, value, unit, higher_is_better, kind, n
+    provenance: list[Any]  # per metric row: a Provenance, or its JSON text (from the cache)
+    samples: np.ndarray
+    failures: list[dict[str, Any]]  # cases that did not pass ("board_version": the record's, or None)
+    no_board: int = 0
+
+
+CASE_COLUMNS = ("board", "hardware_class", "version", "entry", "family", "device", "nodeid", "items",
+                "energy_method", "process")
+METRIC_COLUMNS = ("case", "metric", "value", "unit", "higher_is_better", "kind", "n")
+
+
+class Lazy(Sequence):
+    """A list whose items may still be JSON text, parsed (and kept) when first read: a million
+    cached rows pay only for the few provenance and params objects aggregate actually reads."""
+
+    def __init__(self, items: list[Any], parse: Callable[[str], Any]):
+        self.items = items
+        self.parse = parse
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        item = self.items[index]
+        if isinstance(item, str):
+            item = self.items[index] = self.parse(item)
+        return item
+
+
+def run_rows(run: LoadedRun) -> RunRows:
+    record = run.record
+    versions = _board_versions(run)
+    run_hw = record.environment.hardware_class
+    cols: dict[str, list[Any]] = {k: [] for k in CASE_COLUMNS}
+    mcols: dict[str, list[Any]] = {k: [] for k in METRIC_COLUMNS}
+    params: list[Any] = []
+    provenance: list[Any] = []
     samples: list[float] = []
     failures: list[dict[str, Any]] = []
-    missing_boards: Counter[str] = Counter()
     no_board = 0
     nan = float("nan")
     kinds: dict[tuple[str, str], str] = {}
+    for index, case in enumerate(record.cases):
+        board = case.board
+        if board is None:
+            no_board += 1
+            continue
+        try:
+            check_slug(board)
+        except ValueError as exc:
+            raise RecordError(f"{run.path}: field 'cases.{index}.board': {exc}") from None
+        hardware_class = case.hardware_class or run_hw
+        version = versions.get(board)
+        if case.outcome != "passed":
+            failures.append({"board": board, "hardware_class": hardware_class, "board_version": version,
+                             "entry": case.entry, "run_id": record.run_id, "outcome": case.outcome,
+                             "error": (case.error or "").strip().splitlines()[-1:] or None})
+            continue
+        energy = case.metrics.get("energy")
+        method = energy.provenance.method if energy is not None and energy.value is not None else "unavailable"
+        row = len(params)
+        for key, value in (("board", board), ("hardware_class", hardware_class), ("version", version),
+                           ("entry", case.entry), ("family", case.family), ("device", case.device),
+                           ("nodeid", case.nodeid), ("items", case.items), ("energy_method", method),
+                           ("process", -1 if case.process is None else case.process)):
+            cols[key].append(value)
+        params.append(case.params)
+        for name, metric in case.metrics.items():
+            prov = metric.provenance
+            provenance.append(prov)
+            mcols["case"].append(row)
+            mcols["metric"].append(name)
+            mcols["value"].append(nan if metric.value is None else metric.value)
+            mcols["unit"].append(metric.unit)
+            mcols["higher_is_better"].append(metric.higher_is_better)
+            if metric.samples:
+                samples.extend(metric.samples)
+                mcols["n"].append(len(metric.samples))
+                key = (name, prov.method)
+                kind = kinds.get(key)
+                if kind is None:
+                    kind = kinds[key] = sample_kind(name, prov)
+                mcols["kind"].append(kind)
+            else:
+                mcols["n"].append(0)
+                mcols["kind"].append("value")
+    return RunRows(cols, params, mcols, provenance, np.asarray(samples, dtype=np.float64), failures, no_board)
 
-    for r, run in enumerate(runs):
-        record = run.record
-        versions = _board_versions(run)
-        run_hw = record.environment.hardware_class
-        for index, case in enumerate(record.cases):
-            board = case.board
-            if board is None:
-                no_board += 1
-                continue
-            try:
-                check_slug(board)
-            except ValueError as exc:
-                raise RecordError(f"{run.path}: field 'cases.{index}.board': {exc}") from None
-            definition = boards.get(board)
-            if definition is None:
-                missing_boards[board] += 1
-                continue
-            hardware_class = case.hardware_class or run_hw
-            version = versions.get(board, definition.version)
-            if case.outcome != "passed":
-                failures.append({"board": board, "hardware_class": hardware_class, "board_version": version,
-                                 "entry": case.entry, "run_id": record.run_id, "outcome": case.outcome,
-                                 "error": (case.error or "").strip().splitlines()[-1:] or None})
-                continue
-            energy = case.metrics.get("energy")
-            method = energy.provenance.method if energy is not None and energy.value is not None else "unavailable"
-            row = len(params)
-            cols["run"].append(r)
-            cols["board"].append(board)
-            cols["hardware_class"].append(hardware_class)
-            cols["board_version"].append(version)
-            cols["entry"].append(case.entry)
-            cols["family"].append(case.family)
-            cols["device"].append(case.device)
-            cols["nodeid"].append(case.nodeid)
-            cols["items"].append(case.items)
-            cols["energy_method"].append(method)
-            cols["process"].append(-1 if case.process is None else case.process)
-            params.append(case.params)
-            for name, metric in case.metrics.items():
-                m_case.append(row)
-                m_name.append(name)
-                m_value.append(nan if metric.value is None else metric.value)
-                m_unit.append(metric.unit)
-                m_hib.append(metric.higher_is_better)
-                prov = metric.provenance
-                provenance.append(prov)
-                if metric.samples:
-                    samples.extend(metric.samples)
-                    m_n.append(len(metric.samples))
-                    key = (name, prov.method)
-                    kind = kinds.get(key)
-                    if kind is None:
-                        kind = kinds[key] = sample_kind(name, prov)
-                    m_kind.append(kind)
-                else:
-                    m_n.append(0)
-                    m_kind.append("value")
 
+def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, warn: Warn = default_warn,
+                strict: bool = False) -> Tidy:
+    """The tidy frames of all runs: each run's rows (cached ones as they are, see aggregate.cache),
+    then only the cases whose board has a definition, with its version where the record has none."""
+    per_run = [run.rows if run.rows is not None else run_rows(run) for run in runs]
+    no_board = sum(rows.no_board for rows in per_run)
     if no_board:
         warn(f"{no_board} case(s) name no board; skipped")
+
+    run_index = np.repeat(np.arange(len(per_run)), [len(rows.params) for rows in per_run])
+    cols = {key: [value for rows in per_run for value in rows.cases[key]] for key in CASE_COLUMNS}
+    # Skipped cases of a board without a definition count whether they passed or not.
+    missing_boards = Counter(board for board in cols["board"] if board not in boards)
+    missing_boards.update(f["board"] for rows in per_run for f in rows.failures if f["board"] not in boards)
     for board, count in sorted(missing_boards.items()):
         message = (f"board {board!r} has no board.toml in the boards directory; "
                    f"its {count} case(s) are skipped")
         if strict:
             raise RecordError(message)
         warn(message)
+    keep_case = np.fromiter((board in boards for board in cols["board"]), dtype=bool, count=len(cols["board"]))
+    kept = np.flatnonzero(keep_case)
+    versions = [version if version is not None else (boards[board].version if board in boards else None)
+                for board, version in zip(cols["board"], cols["version"])]
+    take = (lambda values: values) if kept.size == len(keep_case) else (lambda values: [values[i] for i in kept])
+    cases = pd.DataFrame({
+        "run": run_index[kept], "board": take(cols["board"]), "hardware_class": take(cols["hardware_class"]),
+        "board_version": take(versions), "entry": take(cols["entry"]), "family": take(cols["family"]),
+        "device": take(cols["device"]), "nodeid": take(cols["nodeid"]), "items": take(cols["items"]),
+        "energy_method": take(cols["energy_method"])})
+    cases["items"] = pd.array(take(cols["items"]), dtype="Int64")
+    cases["process"] = np.asarray(take(cols["process"]), dtype=np.int64)
+    params = [p for rows in per_run for p in rows.params]
 
-    cases = pd.DataFrame(cols)
-    cases["items"] = pd.array(cols["items"], dtype="Int64")
-    cases["process"] = np.asarray(cols["process"], dtype=np.int64)
-    n = np.asarray(m_n, dtype=np.int64)
+    # Metric rows: their case numbers become global, and those of skipped cases go.
+    case_base = np.concatenate(([0], np.cumsum([len(rows.params) for rows in per_run])))
+    m_case = np.concatenate([np.asarray(rows.metrics["case"], dtype=np.int64) + case_base[r]
+                             for r, rows in enumerate(per_run)]) if per_run else np.zeros(0, np.int64)
+    mcols = {key: [value for rows in per_run for value in rows.metrics[key]] for key in METRIC_COLUMNS[1:]}
+    n_all = np.asarray(mcols["n"], dtype=np.int64)
+    samples_all = np.concatenate([rows.samples for rows in per_run]) if per_run else np.zeros(0)
+    provenance = [p for rows in per_run for p in rows.provenance]
+    keep_metric = keep_case[m_case]
+    renumber = np.cumsum(keep_case) - 1
+    if not keep_metric.all():
+        rows_kept = np.flatnonzero(keep_metric)
+        samples_all = samples_all[np.repeat(keep_metric, n_all)]
+        m_case, n_all = m_case[rows_kept], n_all[rows_kept]
+        mcols = {key: [values[i] for i in rows_kept] for key, values in mcols.items()}
+        provenance = [provenance[i] for i in rows_kept]
+        params = [params[i] for i in kept]
     metrics = pd.DataFrame({
-        "case": np.asarray(m_case, dtype=np.int64),
-        "metric": pd.Categorical(m_name),
-        "value": np.asarray(m_value, dtype=np.float64),
-        "unit": m_unit,
-        "higher_is_better": np.asarray(m_hib, dtype=bool),
-        "kind": pd.Categorical(m_kind, categories=["rounds", "items", "value"]),
-        "n": n,
-        "offset": np.concatenate(([0], np.cumsum(n)[:-1])) if len(n) else n,
+        "case": renumber[m_case] if m_case.size else m_case,
+        "metric": pd.Categorical(mcols["metric"]),
+        "value": np.asarray(mcols["value"], dtype=np.float64),
+        "unit": mcols["unit"],
+        "higher_is_better": np.asarray(mcols["higher_is_better"], dtype=bool),
+        "kind": pd.Categorical(mcols["kind"], categories=["rounds", "items", "value"]),
+        "n": n_all,
+        "offset": np.concatenate(([0], np.cumsum(n_all)[:-1])) if len(n_all) else n_all,
     })
-    return Tidy(runs, cases, metrics, np.asarray(samples, dtype=np.float64), provenance, params, failures)
+    failures = [dict(f, board_version=f["board_version"] if f["board_version"] is not None
+                     else boards[f["board"]].version)
+                for rows in per_run for f in rows.failures if f["board"] in boards]
+    return Tidy(runs, cases, metrics, samples_all.astype(np.float64, copy=False),
+                Lazy(provenance, Provenance.model_validate_json), Lazy(params, json.loads), failures)

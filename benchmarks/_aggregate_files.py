@@ -1,0 +1,141 @@
+"""`bench_aggregate.py --from-files`: aggregate from run-record files, against a naive baseline.
+
+Every measurement runs in its own process pinned to one core and reports its own wall time, CPU
+time and peak RSS (ru_maxrss), so one figure's memory never leaks into another's:
+
+- naive: json.load every file, one pandas row per (case, metric), a groupby median per (board,
+  hardware class, entry, metric), written as JSON. What a hand-written script would do; no
+  intervals, fronts, history or changes.
+- aggregate: `frontierbench aggregate` end to end (no reliability), without a cache.
+- aggregate, cache cold: the same, filling the Parquet tidy cache (aggregate.cache).
+- aggregate, cache warm: every file's rows read back from the cache.
+- incremental: one more run file added; the other files' rows come from the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def write_history(folder: Path, n_runs: int, n_entries: int, *, rounds: int = 10, items: int = 20,
+                  seed: int = 0) -> list[Path]:
+    """n_runs run-record files of n_entries cases each, as the plugin writes them."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from factories import case, run_record  # noqa: E402
+    from frontierbench.formats.run import save_run
+
+    rng = np.random.default_rng(seed)
+    scale = np.exp(rng.normal(-4, 1, n_entries))
+    p = rng.uniform(0.5, 0.95, n_entries)
+    paths = []
+    for r in range(n_runs):
+        day = np.exp(rng.normal(0, 0.02, n_entries))
+        times = scale[:, None] * day[:, None] * rng.lognormal(0, 0.05, (n_entries, rounds))
+        scores = (rng.random((n_entries, items)) < p[:, None]).astype(float)
+        cases = [case(f"entry-{e:05d}", board="bench", family=f"family-{e % 7}", wall_time=times[e].tolist(),
+                      accuracy=scores[e].tolist(), energy=float(scale[e] * 40 * day[e]), items=32)
+                 for e in range(n_entries)]
+        record = run_record(cases, run_id=f"run-{r:05d}", started_at=f"2026-01-01T00:00:00+00:00"[:11]
+                            + f"{r // 3600 % 24:02d}:{r // 60 % 60:02d}:{r % 60:02d}+00:00",
+                            git_commit=f"{r:040x}")
+        paths.append(save_run(record, folder / "runs" / f"run-{r:05d}.json"))
+    return paths
+
+
+def naive(files: list[str], out: str) -> None:
+    import pandas as pd
+
+    rows = []
+    for name in files:
+        with open(name, encoding="utf-8") as handle:
+            record = json.load(handle)
+        hw = record["environment"]["hardware_class"]
+        for c in record["cases"]:
+            if c["outcome"] != "passed":
+                continue
+            for metric, m in c["metrics"].items():
+                value = m["value"] if not m.get("samples") else float(np.median(m["samples"]))
+                rows.append((c["board"], hw, c["entry"], metric, value, record["run_id"]))
+    frame = pd.DataFrame(rows, columns=["board", "hw", "entry", "metric", "value", "run"])
+    medians = frame.groupby(["board", "hw", "entry", "metric"])["value"].median()
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({"|".join(k): v for k, v in medians.items()}, handle)
+
+
+def frontierbench(files: list[str], out: str, boards_dir: str, cache: str | None) -> None:
+    from frontierbench.aggregate.pipeline import aggregate, write_leaderboards
+    from frontierbench.formats.board import load_boards
+
+    boards = load_boards(boards_dir)
+    leaderboards = aggregate(files, boards, reliability=False, cache=cache, warn=lambda message: None)
+    write_leaderboards(leaderboards, out)
+
+
+def child(mode: str, spec: str) -> None:
+    """Run one measurement in this process and print its figures as JSON."""
+    args = json.loads(spec)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    start, cpu = time.perf_counter(), time.process_time()
+    if mode == "naive":
+        naive(args["files"], args["out"])
+    else:
+        frontierbench(args["files"], args["out"], args["boards"], args.get("cache"))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak": peak}))
+
+
+def measure(mode: str, **spec) -> dict[str, float]:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, str(HERE / "bench_aggregate.py"), "--child", mode, json.dumps(spec)],
+                          capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(rows: int, n_runs: int, n_entries: int) -> None:
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from factories import board_definition, write_board
+
+    with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
+        root = Path(tmp)
+        start = time.perf_counter()
+        paths = write_history(root, n_runs + 1, n_entries)
+        write_board(root / "boards", board_definition("bench"))
+        size = sum(p.stat().st_size for p in paths[:-1])
+        print(f"\n{n_runs * n_entries:,} case rows in {n_runs} files of {n_entries} entries "
+              f"({size / 1e6:.0f} MB; 10 rounds, 20 item scores, energy per case; written in "
+              f"{time.perf_counter() - start:.0f} s, not counted)")
+        files = [str(p) for p in paths[:-1]]
+        common = {"boards": str(root / "boards")}
+        results = {
+            "naive json + pandas": measure("naive", files=files, out=str(root / "naive.json")),
+            "aggregate (no cache)": measure("fb", files=files, out=str(root / "a"), **common),
+            "aggregate, cache cold": measure("fb", files=files, out=str(root / "b"), cache=str(root / "cache"),
+                                             **common),
+            "aggregate, cache warm": measure("fb", files=files, out=str(root / "c"), cache=str(root / "cache"),
+                                             **common),
+            "incremental (+1 run)": measure("fb", files=files + [str(paths[-1])], out=str(root / "d"),
+                                            cache=str(root / "cache"), **common),
+        }
+        same = all((root / x / "bench" / "leaderboard.json").read_bytes()
+                   == (root / "a" / "bench" / "leaderboard.json").read_bytes() for x in ("b", "c"))
+        base = results["naive json + pandas"]
+        print(f"  {'':24} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'cpu vs naive':>13} {'memory vs naive':>16}")
+        for name, r in results.items():
+            print(f"  {name:24} {r['wall']:8.2f} {r['cpu']:8.2f} {r['peak'] / 1e6:8.0f} "
+                  f"{r['cpu'] / base['cpu']:12.2f}x {r['peak'] / base['peak']:15.2f}x")
+        lb = (root / "a" / "bench" / "leaderboard.json").stat().st_size
+        print(f"  leaderboard JSON: {lb / 1e6:.0f} MB; cached and uncached leaderboards byte-identical: {same}")
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")

@@ -1,0 +1,49 @@
+"""aggregate --cache: each record's tidy rows kept in Parquet by sha256; the leaderboard is the same."""
+
+from __future__ import annotations
+
+import json
+
+from factories import board_definition, case, run_record, write_board
+from history_factories import daily_history
+from frontierbench.cli import main as cli
+from frontierbench.formats.run import save_run
+
+
+def aggregate(tmp_path, out, *extra):
+    return cli(["aggregate", str(tmp_path / "runs"), "--boards", str(tmp_path / "leaderboards"), "-o",
+                str(tmp_path / out), "--draws", "100", *extra])
+
+
+def test_cached_and_uncached_leaderboards_are_byte_identical_and_the_cache_is_used(tmp_path, capsys):
+    daily_history(tmp_path, runs=8, steady=3)
+    assert aggregate(tmp_path, "plain") == 0
+    assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(cached) == 8 and all(name.endswith(".v1.parquet") for name in cached)
+    assert aggregate(tmp_path, "warm", "--cache", str(tmp_path / "cache")) == 0
+    plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
+    for out in ("cold", "warm"):
+        assert (tmp_path / out / "toy" / "leaderboard.json").read_bytes() == plain
+    # A damaged cache file is rebuilt from its record, not trusted.
+    (tmp_path / "cache" / cached[0]).write_bytes(b"not parquet")
+    assert aggregate(tmp_path, "repaired", "--cache", str(tmp_path / "cache")) == 0
+    assert (tmp_path / "repaired" / "toy" / "leaderboard.json").read_bytes() == plain
+
+
+def test_cached_runs_still_infer_boards_and_keep_failures_and_skipped_boards(tmp_path, capsys):
+    write_board(tmp_path / "leaderboards", board_definition("toy"))
+    cases = [case("a", wall_time=[0.01, 0.011, 0.012], accuracy=[1, 0, 1]),
+             case("b", wall_time=[0.02, 0.021], outcome="failed", error="boom"),
+             case("c", board="other", wall_time=[0.5, 0.6])]
+    save_run(run_record(cases, run_id="r1"), tmp_path / "runs" / "r1.json")
+    assert aggregate(tmp_path, "plain") == 0
+    first = capsys.readouterr().err
+    for out in ("cold", "warm"):
+        assert aggregate(tmp_path, out, "--cache", str(tmp_path / "cache")) == 0
+        assert capsys.readouterr().err == first  # the same warnings (the inferred board 'other')
+        for board in ("toy", "other"):
+            assert ((tmp_path / out / board / "leaderboard.json").read_bytes()
+                    == (tmp_path / "plain" / board / "leaderboard.json").read_bytes())
+    notes = json.loads((tmp_path / "warm" / "toy" / "leaderboard.json").read_text())["groups"][0]["notes"]
+    assert any("'b' failed" in note and "boom" in note for note in notes)
