@@ -94,3 +94,23 @@ def test_the_frontier_summary_replaces_pytest_benchmarks_table_for_frontier_case
     table = out[out.index("benchmark: 1 tests"):out.index("frontierbench ·")]
     assert "test_plain_benchmark" in table and "test_metered" not in table
     assert "test_metered" in out[out.index("frontierbench ·"):]
+
+
+def test_a_suite_that_turns_warnings_into_errors_keeps_its_outcomes(pytester):
+    """pygal (a pytest-benchmark extra) installs a legacy import finder; under `filterwarnings =
+    error` every later import warns, so our own lazy imports must not turn into the suite's errors."""
+    pytester.makeini("[pytest]\nfilterwarnings =\n    error\n")
+    pytester.makeconftest('''
+        import sys
+
+        class LegacyFinder:  # like pygal's PluginImportFixer: find_module only
+            def find_module(self, name, path=None):
+                return None
+
+        sys.meta_path.append(LegacyFinder())
+    ''')
+    pytester.makepyfile(test_plain=PLAIN)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--frontier-out=runs", "--frontier-benchmarks",
+                                           "--benchmark-max-time=0.02")
+    result.assert_outcomes(passed=4)
+    assert len(record_of(pytester)["cases"]) == 3

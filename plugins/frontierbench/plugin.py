@@ -7,16 +7,20 @@ lost silently.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from frontierbench.capture import benchmark_bridge
 from frontierbench.capture.fixture import CaseResult, FrontierFixture, MetricError
 from frontierbench.capture.meters.carbon import carbon_config_from
+from frontierbench.formats.gates import parse_gates
 from frontierbench.capture.meters.energy import EnergyMeter, choose_counter
 from frontierbench.capture.session import FrontierSession
 
@@ -60,6 +64,15 @@ def pytest_addoption(parser) -> None:
     parser.addini("frontier_out", "where run records are written", default=None)
     parser.addini("frontier_country", "ISO 3166-1 alpha-3 country for the carbon intensity", default=None)
     parser.addini("frontier_carbon_intensity", "carbon intensity in gCO2e/kWh", default=None)
+
+
+@contextlib.contextmanager
+def own_work():
+    """Our bookkeeping (lazy imports of rich, codecarbon, pydantic at the end of the session) must
+    not trip a suite's `filterwarnings = error`: a warning from our imports is not the user's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def is_xdist_worker(config) -> bool:
@@ -115,8 +128,6 @@ def marker_gates(nodeid: str, max_regression: Any) -> dict[str, str] | None:
     """The marker's max_regression as {metric: limit}, checked here so a typo fails its own case."""
     if max_regression is None:
         return None
-    from frontierbench.formats.gates import parse_gates
-
     try:
         gates = parse_gates(max_regression, source=f"marker on {nodeid}")
     except ValueError as exc:
@@ -179,8 +190,6 @@ def pytest_fixture_setup(fixturedef, request):
     config = request.config
     if fixturedef.argname != "benchmark" or not config.getoption("frontier_benchmarks", False):
         return
-    from frontierbench.capture import benchmark_bridge
-
     item = request.node
     if outcome.excinfo is not None or is_xdist_worker(config) or not benchmark_bridge.wants_bridge(item):
         return
@@ -214,12 +223,28 @@ def pytest_runtest_makereport(item, call):
         report.user_properties.append((PROPERTY, case.to_case_dict(status, report.duration, error)))
 
 
+def pytest_collection_finish(session) -> None:
+    """Count the cases this session will meter, for the progress line (capture.progress)."""
+    config = session.config
+    bridge = config.getoption("frontier_benchmarks", False)
+    metered = sum(1 for item in session.items if "frontier" in getattr(item, "fixturenames", ())
+                  or (bridge and "benchmark" in getattr(item, "fixturenames", ())))
+    if metered > 1 and not is_xdist_worker(config):
+        with own_work():
+            from frontierbench.capture.progress import MeteredProgress
+        config._frontier_progress = MeteredProgress(metered)
+
+
 def pytest_runtest_logreport(report) -> None:
     for name, value in report.user_properties:
         if name == PROPERTY:
             session = _session_of(report)
             if session is not None:
                 session.add_case(value)
+                progress = getattr(session.config, "_frontier_progress", None)
+                line = progress.advance() if progress is not None else None
+                if line:
+                    _progress(session.config, line)
 
 
 _CONFIG: list = []  # the running config, so report hooks (which get no config) reach the session
@@ -240,7 +265,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         return
     if not frontier_session.cases and not frontier_session.running:
         return  # no metered case ran: nothing to record
-    frontier_session.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    with own_work():
+        frontier_session.finish(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -250,8 +276,7 @@ def pytest_terminal_summary(terminalreporter):
     session = getattr(terminalreporter.config, "_frontiersession", None)
     restore = lambda: None  # noqa: E731
     if session is not None and session.cases:
-        from frontierbench.capture.benchmark_bridge import hide_from_benchmark_table
-
+        hide_from_benchmark_table = benchmark_bridge.hide_from_benchmark_table
         bridged = getattr(terminalreporter.config, "_frontier_bridged", set())
         restore = hide_from_benchmark_table(terminalreporter.config, set(session.cases) - bridged)
     try:
@@ -265,7 +290,8 @@ def _frontier_summary(terminalreporter) -> None:
     frontier_session = getattr(terminalreporter.config, "_frontiersession", None)
     if frontier_session is None or frontier_session.record is None:
         return
-    from frontierbench.capture.summary import render_summary
+    with own_work():
+        from frontierbench.capture.summary import render_summary
 
     terminalreporter.write(render_summary(frontier_session.record, width=terminalreporter._tw.fullwidth,
                                           color=terminalreporter.hasmarkup,

@@ -25,6 +25,7 @@ from frontierbench.commands.changes import parse_since, render_changes
 from frontierbench.commands.compare import parse_fraction
 from frontierbench.stats.nested import ONE_PROCESS_NOTE
 from frontierbench.formats.leaderboard import Group, Leaderboard, load_leaderboard
+from frontierbench.formats.metrics import format_value
 from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_files
 from frontierbench.formats.run import RecordError, describe_validation_error
 from frontierbench.reliability.assess import assess_group, failing_decisions
@@ -40,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed when assessing (default 0)")
     parser.add_argument("--recompute", action="store_true",
                         help="assess every group again instead of using the stored reports")
+    parser.add_argument("--brief", action="store_true",
+                        help="one line per board and hardware class: verdict, lowest DIoR, leader, what fails")
     parser.add_argument("--fail-on-change", type=parse_fraction, default=None, metavar="PCT",
                         help="exit 1 when an entry's history has a step that made a metric worse by more than "
                              "PCT (e.g. 5%%); improvements are listed but never fail")
@@ -62,7 +65,7 @@ def board_of(leaderboard: Leaderboard, group: Group, source: Path) -> BoardDefin
         return BoardDefinition(
             name=leaderboard.board, title=leaderboard.title, description=leaderboard.description,
             version=group.board_version, objectives=leaderboard.objectives, primary=leaderboard.primary,
-            reference_point=leaderboard.reference_point, top_k=leaderboard.top_k,
+            reference_point=leaderboard.reference_point, top_k=leaderboard.top_k, inferred=leaderboard.inferred,
         )
     except ValidationError as exc:
         raise RecordError(describe_validation_error(exc, str(source))) from exc
@@ -96,12 +99,42 @@ def _fraction(f: float) -> str:
     return "1" if f >= 1 else f"1/{round(1 / f)}"
 
 
+def primary_unit(leaderboard: Leaderboard, group: Group) -> str:
+    objective = next((o for o in leaderboard.objectives if o.metric == leaderboard.primary), None)
+    if objective is not None and objective.unit:
+        return objective.unit
+    return next((e.metrics[leaderboard.primary].unit for e in group.entries if leaderboard.primary in e.metrics), "")
+
+
+def version_text(group: Group, leaderboard: Leaderboard) -> str:
+    return "inferred board" if leaderboard.inferred else f"board v{group.board_version}"
+
+
+def render_brief(console: Console, leaderboard: Leaderboard, group: Group, report: ReliabilityReport,
+                 min_dior: float) -> list[tuple[str, str, float]]:
+    """One line: what a user needs from the report when many boards are checked at once."""
+    failures = failing_decisions(report, min_dior)
+    diors = [d for f in report.families if f.applicable for d in (f.dior_front, f.dior_rank, f.dior_leader)
+             if d is not None]
+    leaders = getattr(report, "leaders", None) or ([report.leader] if report.leader else [])
+    line = Text.assemble(
+        (f"{leaderboard.board} · {group.hardware_class} · {version_text(group, leaderboard)}: ", "bold"),
+        ("reliable", "green") if not failures else ("NOT reliable", "bold red"),
+        f" · lowest DIoR {min(diors):.3f}" if diors else " · no applicable family",
+        f" · leader {' = '.join(leaders) or '–'}")
+    console.print(line)
+    for family, decision, value in failures:
+        console.print(Text(f"  ✗ family {family}: the {decision} decision has DIoR {value:.3f} < {min_dior:g}",
+                           style="red"))
+    return failures
+
+
 def render(console: Console, leaderboard: Leaderboard, group: Group, report: ReliabilityReport,
            min_dior: float) -> list[tuple[str, str, float]]:
     failures = failing_decisions(report, min_dior)
     verdict = Text("reliable", style="bold green") if not failures else Text("NOT reliable", style="bold red")
     console.rule(f"[bold]{leaderboard.title}[/] ({leaderboard.board}) · {group.hardware_class} · "
-                 f"board v{group.board_version}")
+                 f"{version_text(group, leaderboard)}")
     head = Text.assemble(verdict, f" at DIoR ≥ {min_dior:g} · {len(report.entries)} entries · "
                                   f"{report.draws} draws · seed {report.seed} · primary {leaderboard.primary}")
     console.print(head)
@@ -137,7 +170,9 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
         line.append(f" · FLIPS when one of these is left out: {', '.join(report.leader_flipped_by)}", style="bold red")
     console.print(line)
     front = getattr(report, "front", None)
-    if front is not None:
+    if len(leaderboard.objectives) == 1:
+        console.print(f"One objective ({leaderboard.primary}): a ranking, no front")
+    elif front is not None:
         console.print(f"Front: {', '.join(front) or '–'}")
     console.print(f"Delta-front (no entry better by more than the board's margins on every objective): "
                   f"{', '.join(report.delta_front) or '–'}")
@@ -148,9 +183,13 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
 
     entries = Table(title=f"Entries (P from joint {getattr(report, 'headline_families', 'A+B')} draws)",
                     title_justify="left")
+    unit = primary_unit(leaderboard, group)
     for column in ("entry", "P(front)", "", "rank [95%]", "P(top-1)", "P(top-k)", leaderboard.primary,
                    "shadowed by", "tied with", "procs"):
-        entries.add_column(column, justify="left" if column in ("entry", "", "shadowed by", "tied with") else "right")
+        # Entry names stay whole (no wrap, no ellipsis): cut names become ambiguous.
+        entries.add_column(column, justify="left" if column in ("entry", "", "shadowed by", "tied with") else "right",
+                           no_wrap=column not in ("shadowed by", "tied with"),
+                           min_width=max((len(n) for n in report.entries), default=5) if column == "entry" else None)
     styles = {"robust": "green", "likely": "cyan", "borderline": "yellow", "off": "dim"}
     for name, e in sorted(report.entries.items(), key=lambda item: (item[1].rank, item[0])):
         value = (getattr(e, "values", None) or {}).get(leaderboard.primary)
@@ -159,7 +198,7 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
         entries.add_row(
             name, f"{e.p_front:.2f}", Text(e.front_label, style=styles[e.front_label]),
             f"{e.rank} [{e.rank_interval[0]}–{e.rank_interval[1]}]", f"{e.p_top1:.2f}", f"{e.p_topk:.2f}",
-            f"{_num(value)} [{_num(lo)}, {_num(hi)}]", e.sole_dominator or "",
+            format_value(value, unit, lo, hi) if value is not None else "–", e.sole_dominator or "",
             ", ".join(ties[:4]) + (f" +{len(ties) - 4}" if len(ties) > 4 else ""),
             _processes(getattr(e, "processes", None)),
         )
@@ -207,7 +246,8 @@ def main(args: argparse.Namespace) -> int:
         raise RecordError(f"--min-dior must be between 0 and 1, got {args.min_dior}")
     if args.draws < 1:
         raise RecordError(f"--draws must be positive, got {args.draws}")
-    console = Console(highlight=False, width=None if Console().is_terminal else 140)
+    # Off a terminal (CI logs, files), wide enough that numbers and names are never cut.
+    console = Console(highlight=False, width=None if Console().is_terminal else 180)
     any_failure = False
     for source, leaderboard in find_leaderboards(args.leaderboards):
         if not leaderboard.groups:
@@ -220,6 +260,7 @@ def main(args: argparse.Namespace) -> int:
                     report = assess_group(group, board, draws=args.draws, seed=args.seed, min_dior=args.min_dior)
                 except ValueError as exc:
                     raise RecordError(f"{source}: field 'groups.{index}': {exc}") from exc
-            any_failure |= bool(render(console, leaderboard, group, report, args.min_dior))
+            show = render_brief if args.brief else render
+            any_failure |= bool(show(console, leaderboard, group, report, args.min_dior))
             any_failure |= bool(render_changes(console, group, args.fail_on_change, args.changes_since))
     return 1 if any_failure else 0

@@ -51,7 +51,10 @@ def main(args: argparse.Namespace) -> int:
     if status:
         return status
     boards = sorted(str(p) for p in leaderboards.glob("*/leaderboard.json"))
-    check_status = cli.main(["check", *boards])
+    # One line per board: a reader needs which decisions are not reliable and why; the full
+    # tables are a `frontierbench check` away.
+    print("\nfrontierbench run: reliability (frontierbench check LEADERBOARDS for the full report)")
+    check_status = cli.main(["check", "--brief", *boards])
     report = Path("docs/tradeoffs.md") if args.publish else work / "tradeoffs.md"
     cli.main(["report", *boards, "--boards", args.boards, "-o", str(report)])
     status = cli.main(["site", *boards, "-o", args.site])

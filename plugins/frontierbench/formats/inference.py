@@ -20,7 +20,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from frontierbench.formats.leaderboard import Objective
 from frontierbench.formats.metrics import spec
 
 COST_OBJECTIVES = ("wall_time", "peak_memory", "energy")
@@ -129,8 +128,10 @@ def seen_metrics(cases: Iterable[Any]) -> "OrderedDict[str, SeenMetric]":
     return seen
 
 
-def infer_objectives(seen: "OrderedDict[str, SeenMetric]") -> tuple[list[Objective], str | None]:
+def infer_objectives(seen: "OrderedDict[str, SeenMetric]") -> tuple[list, str | None]:
     """(objectives, primary) by the rules above; ([], None) when nothing can be ranked."""
+    from frontierbench.formats.leaderboard import Objective  # pydantic: not at pytest plugin import
+
     quality = [n for n, m in seen.items() if m.with_value and m.higher_is_better
                and m.kind in ("quality", "cost") and n not in COST_OBJECTIVES]
     lower_quality = [n for n, m in seen.items() if m.with_value and not m.higher_is_better and m.kind == "quality"]

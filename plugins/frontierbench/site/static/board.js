@@ -78,6 +78,7 @@
       hovermode: "closest", showlegend: false,
       plot_bgcolor: "#ffffff", paper_bgcolor: "#ffffff", font: { family: "system-ui, sans-serif", size: 13 }
     };
+    plot.style.height = layout.height + "px";  /* one row per entry, not the 2-D plot's fixed height */
     plot.setAttribute("data-x", m);
     plot.setAttribute("data-y", "");
     plot.setAttribute("data-points", String(xs.length));
