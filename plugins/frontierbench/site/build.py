@@ -24,6 +24,7 @@ from typing import Any, Iterable
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from frontierbench.formats.board import check_slug
+from frontierbench.formats.inference import INFERRED_VERSION
 from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboards, load_leaderboard
 from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
@@ -158,7 +159,8 @@ def _write_file(target: str, data: bytes) -> None:
 
 
 def group_title(group: Group) -> str:
-    return f"{group.hardware_class} · board v{group.board_version}"
+    version = "inferred board" if group.board_version == INFERRED_VERSION else f"board v{group.board_version}"
+    return f"{group.hardware_class} · {version}"
 
 
 def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, source: Path,
