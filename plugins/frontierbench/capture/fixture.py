@@ -176,11 +176,17 @@ class FrontierFixture:
             case.gpu_name = cuda._torch().cuda.get_device_name(cuda.device_index())
 
         calls = 0
+        laps = None  # per-round energy, for calls as long as the counter's minimum window (EnergyLaps)
 
         def counted() -> Any:
             nonlocal calls
             calls += 1
-            return call()
+            if laps is None:
+                return call()
+            started = time.perf_counter()
+            result = call()
+            laps.after_call(time.perf_counter() - started)
+            return result
 
         plan = self._plan(first_call_s, rounds, warmup_rounds, iterations)
         if self._progress and first_call_s * plan["expected_calls"] > PROGRESS_AFTER_S:
@@ -188,12 +194,14 @@ class FrontierFixture:
         energy_meter = self._energy_meter_for(case.device)
         benchmark = self._get_benchmark()
         window_start = energy_meter.start()
+        if energy_meter.counter is not None and first_call_s >= energy_meter.counter.min_window_s:
+            laps = energy_meter.laps(window_start)
         if plan["mode"] == "calibrated":
             benchmark(counted)
         else:
             benchmark.pedantic(counted, rounds=plan["rounds"], warmup_rounds=plan["warmup_rounds"],
                                      iterations=plan["iterations"])
-        case.energy_window = energy_meter.stop(window_start, calls, repeat=counted)
+        case.energy_window = energy_meter.stop(window_start, calls, repeat=counted, laps=laps)
 
         stats = benchmark.stats
         per_round = list(stats.stats.data) if stats is not None else [first_call_s]

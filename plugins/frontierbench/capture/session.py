@@ -119,17 +119,20 @@ class FrontierSession:
         if window is not None:
             wall_time = case["metrics"].get("wall_time", {}).get("value")
             joules = None if wall_time is None else window.per_call_joules(wall_time)
+            samples = window.per_call_samples(wall_time)  # per round, where the counter allowed it
             case["metrics"]["energy"] = {"value": joules, "unit": "J", "higher_is_better": False,
-                                         "samples": None, "provenance": window.provenance()}
+                                         "samples": samples, "provenance": window.provenance()}
             if joules is None or self.intensity is None:
                 carbon, provenance = None, {"method": "unavailable", "covers": None, "energy_method": window.method,
                                             "reason": self.intensity_error or "no energy figure"}
             else:
                 carbon = self.intensity.carbon_g(joules)
+                carbon_samples = None if samples is None else [self.intensity.carbon_g(j) for j in samples]
                 provenance = {"method": "energy x grid intensity", "covers": None, "energy_method": window.method,
                               "grid": self.intensity.provenance}
             case["metrics"]["carbon"] = {"value": carbon, "unit": "gCO2e", "higher_is_better": False,
-                                         "samples": None, "provenance": provenance}
+                                         "samples": carbon_samples if carbon is not None else None,
+                                         "provenance": provenance}
         return case
 
     def _board_versions(self, cases: list[dict[str, Any]]) -> dict[str, str]:

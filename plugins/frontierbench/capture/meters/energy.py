@@ -108,6 +108,9 @@ class EnergyWindow:
     calls: int = 0
     joules: float | None = None  # set for counters; for estimates, by EnergyEstimator
     details: dict[str, Any] = field(default_factory=dict)
+    # Counter readings inside the window, one after each call at least the counter's minimum
+    # window long: (seconds, joules) per lap, so energy gets per-round samples (EnergyLaps).
+    laps: list[tuple[float, float]] = field(default_factory=list)
 
     def mean_power_w(self) -> float | None:
         if self.joules is None or self.seconds <= 0:
@@ -123,11 +126,42 @@ class EnergyWindow:
         power = self.mean_power_w()
         return None if power is None else power * call_seconds
 
+    def per_call_samples(self, call_seconds: float | None) -> list[float] | None:
+        """One energy sample per lap (its mean power x the time of one call), when the counter was
+        read after two or more long enough calls; otherwise None (one window, no samples)."""
+        laps = [(seconds, joules) for seconds, joules in self.laps if seconds > 0]
+        if call_seconds is None or len(laps) < 2:
+            return None
+        return [joules / seconds * call_seconds for seconds, joules in laps]
+
     def provenance(self) -> dict[str, Any]:
         power = self.mean_power_w()
-        return {"method": self.method, "covers": self.covers, "window_s": round(self.seconds, 6),
-                "calls": self.calls, "mean_power_w": None if power is None else round(power, 4),
-                "formula": "mean window power x median wall_time", **self.details}
+        out = {"method": self.method, "covers": self.covers, "window_s": round(self.seconds, 6),
+               "calls": self.calls, "mean_power_w": None if power is None else round(power, 4),
+               "formula": "mean window power x median wall_time", **self.details}
+        if len(self.laps) >= 2:
+            out["samples"] = f"per round: {len(self.laps)} counter laps, each lap's mean power x median wall_time"
+        return out
+
+
+class EnergyLaps:
+    """Per-round energy where the counter allows it: after each call that lasted at least the
+    counter's minimum window, read the counter and close a lap. Shorter calls are never
+    interrupted by a read (it would land inside their timed round), and their energy stays one
+    window; per-process samples then come from worker processes instead."""
+
+    def __init__(self, counter: EnergyCounter | None, started: tuple[float, float, float | None]):
+        self.counter = counter
+        self.last_time, _, self.last_joules = started
+        self.laps: list[tuple[float, float]] = []
+
+    def after_call(self, call_seconds: float) -> None:
+        if self.counter is None or self.last_joules is None or call_seconds < self.counter.min_window_s:
+            return
+        now = time.perf_counter()
+        joules = self.counter.read_joules()
+        self.laps.append((now - self.last_time, joules - self.last_joules))
+        self.last_time, self.last_joules = now, joules
 
 
 class EnergyMeter:
@@ -149,8 +183,11 @@ class EnergyMeter:
                 reading = self.counter.read_joules()
         return time.perf_counter(), time.process_time(), reading
 
+    def laps(self, started: tuple[float, float, float | None]) -> EnergyLaps:
+        return EnergyLaps(self.counter, started)
+
     def stop(self, started: tuple[float, float, float | None], calls: int,
-             repeat: Callable[[], Any] | None = None) -> EnergyWindow:
+             repeat: Callable[[], Any] | None = None, laps: EnergyLaps | None = None) -> EnergyWindow:
         t0, cpu0, joules0 = started
         if self.counter is not None and repeat is not None:
             # Too short a window reads the counter's update step, not the workload: repeat the
@@ -171,7 +208,7 @@ class EnergyMeter:
         cpu_seconds = time.process_time() - cpu0
         if self.counter is not None:
             return EnergyWindow(self.counter.method, self.counter.covers, seconds, cpu_seconds, calls,
-                                joules=joules1 - joules0)
+                                joules=joules1 - joules0, laps=list(laps.laps) if laps is not None else [])
         if self.estimate:
             return EnergyWindow("estimated", "cpu+ram share of this process (codecarbon power model)",
                                 seconds, cpu_seconds, calls)
