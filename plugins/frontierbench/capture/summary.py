@@ -13,7 +13,7 @@ from rich.table import Table
 
 from frontierbench.formats.metrics import format_value, is_cost_or_rate
 from frontierbench.stats.median import median_interval
-from frontierbench.stats.nested import ONE_PROCESS_NOTE
+from frontierbench.stats.scope import ONE_PROCESS_NOTE
 
 Metric = dict[str, Any]  # one entry of a case's "metrics", as in the run record
 

@@ -25,10 +25,7 @@ import numpy as np
 from scipy import stats
 
 from frontierbench.stats.intervals import CONFIDENCE, grouped_medians, row_medians
-
-BETWEEN_PROCESSES = "between processes"
-WITHIN_ONE_PROCESS = "within one process"
-ONE_PROCESS_NOTE = "within one process: run-to-run variation not measured"
+from frontierbench.stats.scope import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS  # noqa: F401
 
 
 def t_quantile(df: Any, confidence: float = CONFIDENCE) -> np.ndarray:
