@@ -61,7 +61,7 @@ def test_generation(frontier, charlm, charlm_references, charlm_evaluations, dev
     def generate_all(prompts):
         return [generate(p, n_new) for p in prompts]
 
-    rounds = {"rounds": 3, "warmup_rounds": 1} if frontier.quick else {"rounds": 10, "warmup_rounds": 1}
+    rounds = {"rounds": 5, "warmup_rounds": 1} if frontier.quick else {"rounds": 10, "warmup_rounds": 1}
     with zoo.inference_threads():
         outputs = frontier.measure(generate_all, prompts, items=n_prompts * n_new, **rounds)
 

@@ -35,7 +35,7 @@ def test_embedding(frontier, minilm, minilm_reference, device, precision):
     frontier.metric("tokens", batch.tokens, unit="tokens", higher_is_better=False,
                     provenance={"method": "counted", "covers": "non-padding tokens in the batch"})
 
-    rounds = {"rounds": 3, "warmup_rounds": 1} if frontier.quick else {"rounds": 10, "warmup_rounds": 2}
+    rounds = {"rounds": 5, "warmup_rounds": 1} if frontier.quick else {"rounds": 10, "warmup_rounds": 2}
     embeddings = frontier.measure(encoder.embed, batch, items=n_sentences, **rounds)
 
     frontier.quality("cosine_agreement", per_item=mm.cosine_agreement(embeddings, reference))
