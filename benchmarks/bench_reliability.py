@@ -1,5 +1,5 @@
 """Benchmark: reliability checks for 200 entries x 3 objectives x 1000 draws, families A+B
-(target <= 2 s on one core), with 10 rounds per entry and 10,000 items, as in RELIABILITY.md.
+(target <= 2 s on one core), with 10 rounds per entry and 10,000 items, as in docs/reliability.md.
 
 Run: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 python benchmarks/bench_reliability.py
 The A+B figure covers both families and the joint headline draws (front, ranks, top-1, top-k,
@@ -15,7 +15,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from _timing import best_of  # noqa: E402  (benchmarks/ is on sys.path when a script runs)
 
-from frontierbench.reliability.assess import BoardSamples, ObjectiveSpec, assess  # noqa: E402
+from frontierbench.reliability import BoardSamples, ObjectiveSpec, assess  # noqa: E402
 
 
 def board(n=200, rounds=10, items=10_000, seed=0, processes=1):

@@ -14,7 +14,6 @@ from frontierbench.aggregate.pipeline import AggregateWarning, aggregate
 from frontierbench.formats.board import load_boards
 from frontierbench.cli import main as cli
 from frontierbench.formats.leaderboard import load_leaderboard
-from frontierbench.stats.intervals import mean_interval, median_interval, median_ranks, round_array
 from frontierbench.formats.run import RecordError, save_run
 
 
@@ -41,41 +40,6 @@ def entry(board, name, group=0):
 
 # ---------------------------------------------------------------------------------------------
 # Estimates and intervals on known data
-
-
-def test_median_interval_uses_binomial_order_statistics():
-    result = median_interval(np.arange(1, 101))  # n = 100: the 40th and 61st order statistics
-    assert result.value == 50.5
-    assert (result.low, result.high) == (40, 61)
-    assert result.coverage >= 0.95
-
-
-def test_median_interval_below_six_samples_is_min_max_with_honest_coverage():
-    lo, hi, coverage = median_ranks(5)
-    assert (int(lo), int(hi)) == (0, 4)
-    assert coverage == pytest.approx(1 - 2 * 0.5 ** 5)
-
-
-def test_mean_interval_of_scores_matches_the_normal_approximation_and_is_seeded():
-    scores = np.array([1.0, 0.0] * 200)  # p = 0.5, n = 400: half-width ~ 1.96 * 0.025
-    first = mean_interval(scores, seed=1, key=("x",), draws=4000)
-    assert first.value == 0.5
-    assert first.low == pytest.approx(0.5 - 0.049, abs=0.006)
-    assert first.high == pytest.approx(0.5 + 0.049, abs=0.006)
-    assert mean_interval(scores, seed=1, key=("x",), draws=4000) == first
-
-
-def test_mean_interval_of_real_valued_scores_agrees_with_scipy_bootstrap():
-    scores = np.random.default_rng(3).gamma(2.0, 1.0, 300)
-    ours = mean_interval(scores, seed=0, key=("g",), draws=4000)
-    theirs = stats.bootstrap((scores,), np.mean, n_resamples=4000, method="percentile",
-                             random_state=np.random.default_rng(0)).confidence_interval
-    assert ours.low == pytest.approx(theirs.low, rel=0.02)
-    assert ours.high == pytest.approx(theirs.high, rel=0.02)
-
-
-def test_round_array_gives_seven_significant_digits():
-    assert round_array([0.123456789, 123456789.0, -2.5e-9, 0.0]).tolist() == [0.1234568, 123456800.0, -2.5e-9, 0.0]
 
 
 def test_repeated_runs_are_pooled_with_their_spread(workdir):

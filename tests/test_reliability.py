@@ -1,4 +1,4 @@
-"""Known-answer tests for the decision-impact-on-reliability checks (RELIABILITY.md)."""
+"""Known-answer tests for the decision-impact-on-reliability checks (docs/reliability.md)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.stats.pareto import pareto_front
 from frontierbench.formats.leaderboard import Group, LeaderboardEntry, MetricEstimate, Objective
-from frontierbench.reliability.assess import (
+from frontierbench.reliability import (
     BoardSamples,
     ObjectiveSpec,
     assess,

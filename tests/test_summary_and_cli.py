@@ -1,10 +1,8 @@
-"""What a user reads: the terminal summary, `frontierbench schema`, and the median's interval."""
+"""What a user reads: the terminal summary and `frontierbench schema`."""
 
 from __future__ import annotations
 
 import json
-import math
-import random
 import re
 import shutil
 import subprocess
@@ -15,7 +13,6 @@ import jsonschema
 import pytest
 
 from frontierbench.formats.run import parse_run
-from frontierbench.stats.median import median, median_interval
 from frontierbench.capture.summary import render_summary
 
 SUITE = """
@@ -127,37 +124,3 @@ def test_frontierbench_schema_rejects_an_unknown_format():
     out = subprocess.run(frontierbench_command("schema", "spreadsheet"), capture_output=True, text=True)
     assert out.returncode == 2
     assert "invalid choice: 'spreadsheet'" in out.stderr
-
-
-# -- the median's distribution-free interval ----------------------------------------------------
-
-def coverage(n: int, lower_rank: int) -> float:
-    """P(the order statistics at 1-indexed ranks lower_rank and n+1-lower_rank bracket the median)."""
-    below = sum(math.comb(n, i) for i in range(lower_rank)) / 2**n
-    return 1 - 2 * below
-
-
-def test_median_interval_for_10_samples_is_order_statistics_2_and_9():
-    samples = list(range(1, 11))
-    random.Random(0).shuffle(samples)
-    assert median_interval(samples) == (2, 9)  # 1-indexed order statistics 2 and 9
-    assert coverage(10, 2) >= 0.95 > coverage(10, 3)  # the narrowest pair that reaches 95%
-
-
-@pytest.mark.parametrize("n, ranks", [(6, (1, 6)), (20, (6, 15)), (100, (40, 61))])
-def test_median_interval_matches_the_binomial_table(n, ranks):
-    samples = [float(i) for i in range(1, n + 1)]
-    assert median_interval(samples) == ranks
-    assert coverage(n, ranks[0]) >= 0.95 > coverage(n, ranks[0] + 1)
-
-
-def test_too_few_samples_give_the_full_range_never_a_narrower_one():
-    assert median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) == (1.0, 5.0)
-    assert median_interval([7.0]) == (7.0, 7.0)
-    with pytest.raises(ValueError):
-        median_interval([])
-
-
-def test_median():
-    assert median([3, 1, 2]) == 2
-    assert median([4, 1, 3, 2]) == 2.5

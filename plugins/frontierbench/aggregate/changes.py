@@ -12,7 +12,7 @@ import numpy as np
 
 from frontierbench.formats.leaderboard import Change, HistoryPoint
 from frontierbench.stats.changepoints import find_steps
-from frontierbench.stats.intervals import round_sig
+from frontierbench.stats.rounding import round_sig
 
 
 def run_level_series(history: list[HistoryPoint]) -> dict[str, tuple[list[int], np.ndarray]]:

@@ -12,10 +12,9 @@ import numpy as np
 
 from frontierbench.stats import pareto as frontier
 from frontierbench.formats.board import BoardDefinition
-from frontierbench.aggregate.pooling import round_or_none
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
-from frontierbench.stats.intervals import round_array
+from frontierbench.stats.rounding import round_array, round_or_none
 
 
 def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> MetricEstimate:

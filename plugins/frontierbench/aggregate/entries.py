@@ -13,7 +13,7 @@ from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.pooling import Pooled
 from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry
-from frontierbench.stats.intervals import round_array
+from frontierbench.stats.rounding import round_array
 from frontierbench.aggregate.tidy import Tidy
 
 

@@ -4,7 +4,6 @@ dominators, hypervolume against the board's reference point, counterfactual fron
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from typing import Any
 
@@ -13,10 +12,10 @@ import numpy as np
 from frontierbench.stats import pareto as frontier
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.derived import energy_based
-from frontierbench.aggregate.pooling import round_or_none
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import Group, LeaderboardEntry
-from frontierbench.stats.intervals import round_floats
+from frontierbench.reliability import assess_group
+from frontierbench.stats.rounding import round_floats, round_or_none
 
 MAX_NOTES = 50
 
@@ -101,20 +100,11 @@ def _value(entry: LeaderboardEntry, metric: str) -> float | None:
 
 
 def assess_reliability(group: Group, board: BoardDefinition, objectives: list, *, draws: int, seed: int):
-    """The reliability report (reliability.py), against the objectives this group ranks on."""
-    try:
-        reliability = importlib.import_module("frontierbench.reliability.assess")
-    except ModuleNotFoundError as exc:
-        if exc.name != "frontierbench.reliability.assess":
-            raise
-        group.notes.append("reliability checks not available (frontierbench.reliability.assess is not installed)")
-        return None
+    """The reliability report (frontierbench.reliability), against the objectives this group ranks on."""
     if board.primary not in [o.metric for o in objectives]:
         group.notes.append(f"primary objective {board.primary!r} is not ranked in this group; "
                            f"no reliability report")
         return None
     effective = board.model_copy(update={"objectives": objectives})
-    report = reliability.assess_group(group, effective, draws=draws, seed=seed)
-    if report is None:
-        return None
+    report = assess_group(group, effective, draws=draws, seed=seed)
     return type(report).model_validate(round_floats(report.model_dump(mode="json")))

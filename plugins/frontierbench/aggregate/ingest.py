@@ -11,8 +11,6 @@ extra_info values are kept as metrics (formats.inference.extra_info_metrics).
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,16 +19,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from frontierbench.formats.inference import board_from_nodeid, extra_info_metrics
 from frontierbench.formats.metrics import STANDARD
-from frontierbench.formats.run import (
-    RUN_SCHEMA,
+from frontierbench.formats.names import slugify
+from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME
+from frontierbench.formats.run import RUN_SCHEMA, RunRecord, parse_run
+from frontierbench.formats.versioned import (
+    PYTEST_BENCHMARK,
     RecordError,
-    RunRecord,
+    decode_json,
     describe_validation_error,
-    parse_run,
+    file_kind,
+    read_bytes,
     validate_current,
 )
-
-LEADERBOARD_PREFIX = "frontierbench.leaderboard/"
 
 
 @dataclass
@@ -91,27 +91,6 @@ def discover(paths: list[str | Path]) -> list[Path]:
     return unique
 
 
-def read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def decode_json(raw: bytes, source: str) -> Any:
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{source}: not valid JSON, perhaps truncated "
-                          f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-
-
-def is_pytest_benchmark(data: Any) -> bool:
-    return isinstance(data, dict) and "schema" not in data and "machine_info" in data and "benchmarks" in data
-
-
 # --- pytest-benchmark -------------------------------------------------------------------------
 
 
@@ -145,10 +124,6 @@ class _PBFile(BaseModel):
     version: str | None = None
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def hardware_class_from_machine_info(info: dict[str, Any]) -> str:
     """The same form as environment.cpu_hardware_class: "cpu-<arch>-<cpu model>-<logical cpus>t"."""
     cpu = info.get("cpu") if isinstance(info.get("cpu"), dict) else {}
@@ -156,7 +131,7 @@ def hardware_class_from_machine_info(info: dict[str, Any]) -> str:
     machine = str(info.get("machine") or cpu.get("arch") or "unknown").lower()
     count = cpu.get("count")
     threads = f"-{count}t" if isinstance(count, int) else ""
-    return f"cpu-{machine}-{_slug(str(brand))}{threads}"
+    return f"cpu-{machine}-{slugify(str(brand))}{threads}"
 
 
 def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
@@ -242,13 +217,13 @@ def load_input(path: Path, *, default_board: str | None = None,
     if record is not None:  # the common case: a current run record
         return LoadedRun(source, sha, "frontierbench", record)
     data = decode_json(raw, source)
-    if is_pytest_benchmark(data):
+    kind = file_kind(data)
+    if kind == PYTEST_BENCHMARK:
         record, warnings = from_pytest_benchmark(data, source=source, sha256=sha,
                                                  default_board=default_board,
                                                  board_objectives=board_objectives)
         return LoadedRun(source, sha, "pytest-benchmark", record, warnings)
-    if isinstance(data, dict) and isinstance(data.get("schema"), str) \
-            and data["schema"].startswith(LEADERBOARD_PREFIX):
+    if kind == LEADERBOARD_SCHEMA_NAME:
         return None
     return LoadedRun(source, sha, "frontierbench", parse_run(data, source=source))
 

@@ -50,8 +50,7 @@ from frontierbench.aggregate.ingest import LoadedRun, load_inputs
 from frontierbench.formats.leaderboard import Group, InputRun, Leaderboard, save_leaderboard
 from frontierbench.formats.run import RecordError
 from frontierbench.aggregate.tidy import ENTRY_KEYS, GROUP_KEYS, Tidy, Warn, default_warn, tidy_frames
-# Re-exported: compare.py and the tests import these from here.
-from frontierbench.aggregate.tidy import AggregateWarning, sample_kind  # noqa: F401
+from frontierbench.aggregate.tidy import AggregateWarning as AggregateWarning  # raised through `warn`
 
 
 # --------------------------------------------------------------------------------------------

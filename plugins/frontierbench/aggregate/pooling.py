@@ -15,22 +15,13 @@ import pandas as pd
 
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
-from frontierbench.stats.intervals import (
-    grouped_median_intervals,
-    grouped_medians,
-    row_medians,
-    mean_interval,
-    round_array,
-    round_sig,
-    run_spread_array,
-)
+from frontierbench.stats.bootstrap import mean_interval
+from frontierbench.stats.intervals import grouped_median_intervals, grouped_medians, row_medians, run_spread
 from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_intervals
+from frontierbench.stats.rounding import POINT_DIGITS, round_array, round_or_none, round_sig
 from frontierbench.aggregate.tidy import Tidy
 
 MEASURED_ENERGY = frozenset({"rapl", "nvml"})
-# Point values are computed from the already-rounded samples; 12 digits drop float noise such as
-# 0.010144875000000001 while staying within 1e-9 of a median recomputed from the stored samples.
-POINT_DIGITS = 12
 
 
 def energy_choice(cases: pd.DataFrame) -> np.ndarray:
@@ -156,7 +147,7 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
             prov["warning"] = "runs disagree on higher_is_better; the newest run's direction is used"
         fields: dict[str, Any] = {"unit": str(units[last]), "higher_is_better": bool(hib[last]),
                                   "run_values": run_values,
-                                  "run_spread": round_or_none(run_spread_array(known))}
+                                  "run_spread": round_or_none(run_spread(known))}
         if pool_has_samples[p] and kinds[live[counts[live] > 0][-1]] == "items":
             sampled = live[counts[live] > 0]
             sizes = counts[sampled]
@@ -216,8 +207,3 @@ def _estimate_defaults(fields: dict[str, Any]) -> dict[str, Any]:
     base.update(fields)
     return base
 
-
-def round_or_none(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return round_sig(float(value))

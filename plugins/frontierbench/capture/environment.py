@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import subprocess
 import sys
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from frontierbench.formats.names import slugify
 
 KEY_PACKAGES = ("frontierbench", "pytest", "pytest-benchmark", "torch", "numpy", "scipy", "pandas",
                 "scikit-learn", "codecarbon", "pydantic", "nvidia-ml-py")
@@ -38,16 +39,12 @@ def logical_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def cpu_hardware_class() -> str:
-    return f"cpu-{platform.machine().lower()}-{slug(cpu_model())}-{logical_cpus()}t"
+    return f"cpu-{platform.machine().lower()}-{slugify(cpu_model())}-{logical_cpus()}t"
 
 
 def gpu_hardware_class(gpu_name: str) -> str:
-    return f"cuda-{slug(gpu_name)}"
+    return f"cuda-{slugify(gpu_name)}"
 
 
 def collect_python() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from statistics import median
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
@@ -11,7 +12,6 @@ from typing import Any, Callable
 from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
 from frontierbench.capture.meters.memory import PeakMemory
-from frontierbench.stats.median import median
 
 # Slow workloads are bounded the way pytest-benchmark's pedantic mode is: a first call longer than
 # this switches from calibration to a fixed number of rounds that fits the time budget.

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from frontierbench.formats.metrics import format_value, is_cost_or_rate
-from frontierbench.stats.median import median_interval
+from frontierbench.stats.intervals import median_interval
 from frontierbench.stats.scope import ONE_PROCESS_NOTE
 
 Metric = dict[str, Any]  # one entry of a case's "metrics", as in the run record
@@ -22,7 +22,8 @@ def format_time_cell(metric: Metric | None) -> str:
     if metric is None or metric.get("value") is None:
         return "-"
     samples = metric.get("samples")
-    low, high = median_interval(samples) if samples and len(samples) > 1 else (None, None)
+    interval = median_interval(samples) if samples and len(samples) > 1 else None
+    low, high = (interval.low, interval.high) if interval else (None, None)
     return format_value(metric["value"], metric.get("unit", "s"), low, high)
 
 

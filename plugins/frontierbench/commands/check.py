@@ -28,7 +28,7 @@ from frontierbench.formats.leaderboard import Group, Leaderboard, load_leaderboa
 from frontierbench.formats.metrics import format_value
 from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_files
 from frontierbench.formats.run import RecordError, describe_validation_error
-from frontierbench.reliability.assess import assess_group, failing_decisions
+from frontierbench.reliability import assess_group, failing_decisions
 from frontierbench.formats.reliability import ReliabilityReport
 
 

@@ -37,10 +37,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from scipy import stats
 
-from frontierbench.aggregate.ingest import decode_json, display_path, from_pytest_benchmark, is_pytest_benchmark, read_bytes
+from frontierbench.aggregate.ingest import display_path, from_pytest_benchmark
 from frontierbench.commands.compare_gates import apply_gates, case_gates, gate_resolver
 from frontierbench.formats.board import find_boards
 from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, find_leaderboards, parse_leaderboard
+from frontierbench.formats.metrics import sample_kind
+from frontierbench.formats.versioned import PYTEST_BENCHMARK, decode_json, file_kind, read_bytes
+from frontierbench.stats.bootstrap import bootstrap_statistic, stable_seed
 from frontierbench.stats.change import (
     Change,
     bootstrap_change,
@@ -49,7 +52,6 @@ from frontierbench.stats.change import (
     paired_bootstrap_means,
     verdict,
 )
-from frontierbench.stats.intervals import bootstrap_means, stable_seed
 from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_medians
 from frontierbench.formats.run import RecordError, parse_run
 
@@ -149,12 +151,12 @@ def load_series(path: str | Path) -> list[Series]:
     source = display_path(path)
     raw = read_bytes(path)
     data = decode_json(raw, source)
-    if is_pytest_benchmark(data):
+    kind = file_kind(data)
+    if kind == PYTEST_BENCHMARK:
         record, _ = from_pytest_benchmark(data, source=source, sha256=hashlib.sha256(raw).hexdigest(),
                                           default_board="benchmarks")
         return _series_from_run(record)
-    schema = data.get("schema") if isinstance(data, dict) else None
-    if isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/"):
+    if kind == LEADERBOARD_SCHEMA_NAME:
         return _series_from_leaderboard(parse_leaderboard(data, source=source))
     return _series_from_run(parse_run(data, source=source))
 
@@ -162,8 +164,6 @@ def load_series(path: str | Path) -> list[Series]:
 def _series_from_run(record) -> list[Series]:
     """One series per (board, hardware class, entry, metric); each case of it is one process
     (cases without a `process` index in one record are one process, concatenated)."""
-    from frontierbench.aggregate.pipeline import sample_kind
-
     pooled: dict[tuple[str, str, str, str], Series] = {}
     parts: dict[tuple[str, str, str, str], dict[int, list[np.ndarray]]] = {}
     for case in record.cases:
@@ -174,7 +174,7 @@ def _series_from_run(record) -> list[Series]:
         for name, metric in case.metrics.items():
             key = (case.board or "-", hw, case.entry, name)
             samples = np.asarray(metric.samples, dtype=np.float64) if metric.samples else None
-            kind = sample_kind(name, metric.provenance) if samples is not None else "value"
+            kind = sample_kind(name, metric.provenance.model_extra) if samples is not None else "value"
             if key in pooled and pooled[key].samples is not None and samples is not None:
                 parts[key].setdefault(process, []).append(samples)
                 continue
@@ -206,18 +206,6 @@ def _series_from_leaderboard(board) -> list[Series]:
 # The statistics
 
 
-def bootstrap_statistic(samples: np.ndarray, kind: str, rng: np.random.Generator, draws: int) -> np.ndarray:
-    if kind == "items":
-        return bootstrap_means(samples, rng, draws)
-    n = samples.size
-    out = np.empty(draws)
-    step = max(1, 2_000_000 // n)
-    for first in range(0, draws, step):
-        size = min(step, draws - first)
-        out[first:first + size] = np.median(samples[rng.integers(0, n, size=(size, n))], axis=1)
-    return out
-
-
 def measure_change(base: Series, new: Series, *, alpha: float = ALPHA, draws: int = 2000,
                    seed: int = 0) -> Change | None:
     """The change from BASE to NEW, or None when the two cannot be tested (stats/change.py)."""
@@ -235,8 +223,8 @@ def measure_change(base: Series, new: Series, *, alpha: float = ALPHA, draws: in
             differences = new.samples - base.samples
             p_value = 1.0 if not differences.any() else float(stats.wilcoxon(differences).pvalue)
         else:
-            base_draws = bootstrap_statistic(base.samples, "items", rng, draws)
-            new_draws = bootstrap_statistic(new.samples, "items", rng, draws)
+            base_draws = bootstrap_statistic(base.samples, rng, draws, "mean")
+            new_draws = bootstrap_statistic(new.samples, rng, draws, "mean")
             p_value = (1.0 if np.ptp(np.concatenate([base.samples, new.samples])) == 0 else
                        float(stats.mannwhitneyu(new.samples, base.samples, alternative="two-sided").pvalue))
         return bootstrap_change(base_mean, new_mean, base_draws, new_draws, p_value, alpha=alpha)
@@ -303,8 +291,7 @@ def load_case_gates(path: str | Path):
         return {}
     source = display_path(path)
     data = decode_json(read_bytes(path), source)
-    schema = data.get("schema") if isinstance(data, dict) else None
-    if is_pytest_benchmark(data) or (isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/")):
+    if file_kind(data) in (PYTEST_BENCHMARK, LEADERBOARD_SCHEMA_NAME):
         return {}
     return case_gates(parse_run(data, source=source).cases, source)
 

@@ -17,6 +17,7 @@ from frontierbench.formats.atomic import write_text_atomic
 from frontierbench.formats.board import BoardDefinition, Comparison, load_boards
 from frontierbench.formats.metrics import is_time_unit
 from frontierbench.formats.markdown import code_span, escape_text, table
+from frontierbench.stats.bootstrap import bootstrap_statistic, percentile_interval, ratio_interval
 from frontierbench.formats.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
 
 DRAWS = 2000
@@ -35,28 +36,22 @@ class MetricComparison:
     difference_interval: tuple[float, float] | None
 
 
-def _bootstrap_ratio(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
+def ratio_of_rounds(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
     """Interval of candidate/baseline from each side's own samples (rounds are independent)."""
     if base.sample_kind != "rounds" or cand.sample_kind != "rounds" or not base.samples or not cand.samples:
         return None
-    b, c = np.asarray(base.samples), np.asarray(cand.samples)
-    pick = np.median if base.estimator == "median" else np.mean
-    ratios = (pick(c[rng.integers(0, len(c), (DRAWS, len(c)))], axis=1)
-              / pick(b[rng.integers(0, len(b), (DRAWS, len(b)))], axis=1))
-    low, high = np.percentile(ratios, [2.5, 97.5])
-    return float(low), float(high)
+    statistic = "median" if base.estimator == "median" else "mean"
+    return ratio_interval(cand.samples, base.samples, rng, DRAWS, statistic)
 
 
-def _bootstrap_difference(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
+def paired_difference(base: MetricEstimate, cand: MetricEstimate, rng: np.random.Generator):
     """Paired interval of candidate - baseline over the same items (quality per item)."""
     if base.sample_kind != "items" or cand.sample_kind != "items" or not base.samples or not cand.samples:
         return None
     if len(base.samples) != len(cand.samples):
         return None
     diff = np.asarray(cand.samples) - np.asarray(base.samples)
-    means = diff[rng.integers(0, len(diff), (DRAWS, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high)
+    return percentile_interval(bootstrap_statistic(diff, rng, DRAWS, "mean"))
 
 
 def compare_entries(group: Group, comparison: Comparison, seed: int = 0) -> list[MetricComparison] | str:
@@ -78,8 +73,8 @@ def compare_entries(group: Group, comparison: Comparison, seed: int = 0) -> list
             continue
         ratio = cand.value / base.value if base.value else None
         rows.append(MetricComparison(metric, base.unit, base.higher_is_better, base, cand, ratio,
-                                     _bootstrap_ratio(base, cand, rng), cand.value - base.value,
-                                     _bootstrap_difference(base, cand, rng)))
+                                     ratio_of_rounds(base, cand, rng), cand.value - base.value,
+                                     paired_difference(base, cand, rng)))
     return rows
 
 

@@ -11,7 +11,6 @@ metrics its cases report (see formats.inference).
 
 from __future__ import annotations
 
-import re
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -22,16 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from frontierbench.formats.gates import parse_gates
 from frontierbench.formats.leaderboard import Objective
-from frontierbench.formats.run import RecordError, describe_validation_error
-
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-def check_slug(name: str, what: str = "board name") -> str:
-    """Board and entry slugs become path components: refuse anything that could escape."""
-    if not isinstance(name, str) or not SLUG.match(name):
-        raise ValueError(f"{what} {name!r} is not a safe slug (lowercase letters, digits, '-', '_')")
-    return name
+from frontierbench.formats.names import check_slug
+from frontierbench.formats.versioned import RecordError, describe_validation_error
 
 
 class Comparison(BaseModel):

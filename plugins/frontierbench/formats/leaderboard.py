@@ -14,12 +14,14 @@ from typing import Any, Iterable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from frontierbench.formats.atomic import write_json_atomic
-from frontierbench.formats.run import (
+from frontierbench.formats.versioned import (
+    Migration,
     RecordError,
     describe_validation_error,
     load_validated,
     migrate,
     read_json,
+    schema_name,
     schema_version,
 )
 from frontierbench.formats.reliability import ReliabilityReport
@@ -27,7 +29,7 @@ from frontierbench.formats.reliability import ReliabilityReport
 LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
 LEADERBOARD_SCHEMA_VERSION = 1
 LEADERBOARD_SCHEMA = f"{LEADERBOARD_SCHEMA_NAME}/{LEADERBOARD_SCHEMA_VERSION}"
-LEADERBOARD_MIGRATIONS: dict[int, Any] = {}
+LEADERBOARD_MIGRATIONS: dict[int, Migration] = {}
 
 
 class Objective(BaseModel):
@@ -190,9 +192,7 @@ def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             before = len(found)
             for candidate in sorted(path.rglob("*.json")):
-                data = read_json(candidate)
-                schema = data.get("schema") if isinstance(data, dict) else None
-                if isinstance(schema, str) and schema.startswith(LEADERBOARD_SCHEMA_NAME + "/"):
+                if schema_name(read_json(candidate)) == LEADERBOARD_SCHEMA_NAME:
                     found.append(candidate)
             if len(found) == before:
                 raise RecordError(f"{path}: no leaderboard JSON (schema {LEADERBOARD_SCHEMA_NAME}/N) found in it")

@@ -1,4 +1,4 @@
-"""The reliability report stored in each leaderboard group (see RELIABILITY.md).
+"""The reliability report stored in each leaderboard group (see docs/reliability.md).
 
 Computed by reliability.py; read by `frontierbench check` and the site.
 """

@@ -1,4 +1,4 @@
-"""Decision impact on reliability (DIoR) for every leaderboard decision (see RELIABILITY.md).
+"""Decision impact on reliability (DIoR) for every leaderboard decision (docs/reliability.md).
 
 A board makes three decisions: which entries are on the Pareto front, how the entries rank on the
 primary objective, and which entry leads. Each perturbation family draws alternative, equally
@@ -32,162 +32,31 @@ Per-entry headline probabilities (p_front, ranks, p_top1, p_topk, metric interva
 from joint A+B draws: each draw resamples the rounds *and* the items, so both sources of noise act
 together, as they do when the benchmark is run again.
 
-The core (`BoardSamples`, `assess`) works on plain arrays; `assess_group` adapts a leaderboard
-group and board definition to it. The machinery lives beside this module:
-reliability_draws (the compiled board and its perturbed draws), reliability_decisions (fronts,
-ranks, leaders and their similarities), reliability_families (running a family and its report),
-reliability_budget (the efficient-benchmarking search and suggested counts).
+The core (`assess`) works on plain arrays (`inputs.BoardSamples`); `assess_group` adapts a
+leaderboard group and board definition to it (`inputs.samples_from_group`). The machinery lives
+beside this module: draws (the compiled board and its perturbed draws), decisions (fronts, ranks,
+leaders and their similarities), families (running a family and its report), budget (the
+efficient-benchmarking search and suggested counts).
 """
-
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
-from frontierbench.stats.nested import nested_median
-from frontierbench.stats.pareto import dominators, hypervolume, to_minimization
-from frontierbench.reliability.budget import budget_report, needs_more
-from frontierbench.reliability.decisions import decide, similarity, front_label
-from frontierbench.reliability.draws import bootstrap_counts, CompiledBoard
-from frontierbench.reliability.families import (
-    CHUNK,
-    family_report,
-    FamilyResult,
-    leave_one_entry_out,
-    round_reported,
-    run_sampled,
-)
 from frontierbench.formats.reliability import EntryReliability, ReliabilityReport
-
-# Re-exported so that they stay importable from frontierbench.reliability.assess.
-from frontierbench.reliability.budget import suggested_count  # noqa: F401
-from frontierbench.reliability.decisions import Z95, wilson_lower  # noqa: F401
-from frontierbench.reliability.families import FAMILY_DESCRIPTIONS  # noqa: F401
+from frontierbench.reliability.budget import budget_report, needs_more
+from frontierbench.reliability.decisions import decide, front_label, similarity
+from frontierbench.reliability.draws import CompiledBoard
+from frontierbench.reliability.families import CHUNK, FamilyResult, family_report, leave_one_entry_out, run_sampled
+from frontierbench.reliability.inputs import BoardSamples, ObjectiveSpec, samples_from_group
+from frontierbench.stats.bootstrap import bootstrap_counts
+from frontierbench.stats.pareto import dominators, hypervolume, to_minimization
+from frontierbench.stats.rounding import round_reported
 
 # Stable stream numbers, so that a family's draws do not depend on which others run.
 _STREAM = {"A": 0, "B": 1, "C": 2, "AB": 3, "budget": 4}
 TIE_LEVEL = 0.975  # an order between two entries is resolved when one wins in >= 97.5% of draws
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs
-
-
-@dataclass(frozen=True)
-class ObjectiveSpec:
-    metric: str
-    maximize: bool
-    margin: float = 0.0  # practical margin for the delta-front
-    margin_kind: Literal["relative", "absolute"] = "relative"
-    kind: Literal["cost", "quality"] | None = None  # informational; defaults from the direction
-
-    def __post_init__(self):
-        if self.kind is None:
-            object.__setattr__(self, "kind", "quality" if self.maximize else "cost")
-        if self.margin_kind not in ("relative", "absolute"):
-            raise ValueError(f"objective {self.metric!r}: margin_kind must be relative or absolute")
-
-
-@dataclass(kw_only=True)
-class BoardSamples:
-    """One board and hardware class, as arrays.
-
-    Every objective's values come from exactly one source:
-    - `cost_rounds[m]`: per entry, an array of per-round measurements (point: the median;
-      family A resamples them). An entry with no rounds falls back to `point[m]`.
-    - `quality_items[m]`: (n_entries, n_items) per-item scores, item j the same item for every
-      entry, NaN where an entry lacks it (point: the mean; family B resamples the items).
-      An entry with no items at all falls back to `point[m]`.
-    - `subtasks` (for metric `subtask_metric`): sub-task name -> (n_entries, n_items) per-item
-      scores; the metric is the average over sub-tasks of the per-sub-task means
-      (`quality_aggregate="mean"`) or their mean win rate (`"mean_win_rate"`, relative: only
-      for demonstrating the design rule).
-    - `point[m]`: (n_entries,) fixed values for metrics without samples.
-    """
-
-    entries: list[str]
-    objectives: list[ObjectiveSpec]
-    primary: str
-    cost_rounds: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    # Per cost metric and entry: rounds per process (or run), in the order of cost_rounds; None
-    # or one process: run-to-run variation was not measured, family A resamples rounds only.
-    cost_units: dict[str, list[list[int] | None]] = field(default_factory=dict)
-    quality_items: dict[str, np.ndarray] = field(default_factory=dict)
-    subtasks: dict[str, np.ndarray] | None = None
-    subtask_metric: str | None = None
-    point: dict[str, np.ndarray] = field(default_factory=dict)
-    top_k: int = 3
-    families: list[str | None] | None = None
-    quality_aggregate: Literal["mean", "mean_win_rate"] = "mean"
-    reference: dict[str, float] | None = None  # fixed hypervolume reference point
-
-    def __post_init__(self):
-        n = len(self.entries)
-        if len(set(self.entries)) != n:
-            raise ValueError("entry names must be unique")
-        metrics = [o.metric for o in self.objectives]
-        if self.primary not in metrics:
-            raise ValueError(f"primary {self.primary!r} is not an objective {metrics}")
-        if self.families is not None and len(self.families) != n:
-            raise ValueError(f"{len(self.families)} families for {n} entries")
-        if self.subtasks is not None and self.subtask_metric is None:
-            self.subtask_metric = next((o.metric for o in self.objectives if o.kind == "quality"), None)
-        if self.quality_aggregate not in ("mean", "mean_win_rate"):
-            raise ValueError(f"unknown quality_aggregate {self.quality_aggregate!r}")
-        if self.quality_aggregate == "mean_win_rate" and not self.subtasks:
-            raise ValueError("a mean win rate needs sub-tasks to win on")
-        for m in metrics:
-            sources = [m in self.cost_rounds, m in self.quality_items,
-                       bool(self.subtasks) and m == self.subtask_metric]
-            if sum(sources) > 1:
-                raise ValueError(f"metric {m!r} has more than one sample source")
-            if not any(sources) and m not in self.point:
-                raise ValueError(f"metric {m!r} has neither samples nor point values")
-        for m, rounds in self.cost_rounds.items():
-            if len(rounds) != n:
-                raise ValueError(f"cost_rounds[{m!r}] has {len(rounds)} entries, expected {n}")
-        for m, units in self.cost_units.items():
-            if m not in self.cost_rounds or len(units) != n:
-                raise ValueError(f"cost_units[{m!r}] must give one entry per cost_rounds[{m!r}] entry")
-            for name, sizes, rounds in zip(self.entries, units, self.cost_rounds[m]):
-                if sizes is not None and sum(sizes) != np.size(rounds):
-                    raise ValueError(f"cost_units[{m!r}] for {name!r}: {list(sizes)} do not add up to "
-                                     f"its {np.size(rounds)} rounds")
-        for m, q in self.quality_items.items():
-            if np.ndim(q) != 2 or np.shape(q)[0] != n:
-                raise ValueError(f"quality_items[{m!r}] must be (n_entries={n}, n_items), got {np.shape(q)}")
-        for s, q in (self.subtasks or {}).items():
-            if np.ndim(q) != 2 or np.shape(q)[0] != n:
-                raise ValueError(f"subtasks[{s!r}] must be (n_entries={n}, n_items), got {np.shape(q)}")
-        for m, p in self.point.items():
-            if np.shape(p) != (n,):
-                raise ValueError(f"point[{m!r}] must have shape ({n},), got {np.shape(p)}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Relative aggregate (the design rule's counter-example)
-
-
-def mean_win_rate(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
-    """HELM-style mean win rate: per column, the share of the other entries an entry beats
-    (ties count half), averaged over columns. `scores` is (..., n_entries, n_columns).
-
-    Relative to the other entries, so adding or removing one entry can reorder the rest: boards
-    must not rank on it. It exists so that the leave-one-out check can be shown to expose it.
-    """
-    s = np.asarray(scores, dtype=np.float64)
-    if not higher_is_better:
-        s = -s
-    n = s.shape[-2]
-    if n < 2:
-        return np.full(s.shape[:-1], 0.5)
-    wins = (s[..., :, None, :] > s[..., None, :, :]).sum(axis=-2)
-    ties = (s[..., :, None, :] == s[..., None, :, :]).sum(axis=-2) - 1  # minus itself
-    return ((wins + 0.5 * ties) / (n - 1)).mean(axis=-1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,7 +78,8 @@ def _delta_front(values: np.ndarray, objectives: Sequence[ObjectiveSpec]) -> np.
         tol = o.margin * np.abs(values[:, d]) if o.margin_kind == "relative" else np.full(n, o.margin)
         with np.errstate(invalid="ignore"):
             gap = col[None, :] - col[:, None]  # [j, i] = i - j: positive when j is better
-            beaten &= np.nan_to_num(gap, nan=-np.inf, posinf=-np.inf, neginf=-np.inf) > np.nan_to_num(tol, nan=0.0)[None, :]
+            gap = np.nan_to_num(gap, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
+            beaten &= gap > np.nan_to_num(tol, nan=0.0)[None, :]
     np.fill_diagonal(beaten, False)
     return ~beaten.any(axis=0)
 
@@ -217,7 +87,7 @@ def _delta_front(values: np.ndarray, objectives: Sequence[ObjectiveSpec]) -> np.
 def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior: float = 0.95,
            families: str = "ABCDE", budget: bool = True, budget_draws: int = 200,
            hypervolume_draws: int = 200) -> ReliabilityReport:
-    """Every DIoR check of RELIABILITY.md for one board, as a ReliabilityReport.
+    """Every DIoR check of docs/reliability.md for one board, as a ReliabilityReport.
 
     Deterministic for a given seed: each family draws from its own stream of SeedSequence(seed).
     """
@@ -304,8 +174,13 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
         values = results["A"].values.copy()
         item_cols = [d for d, (kind, _) in enumerate(board.sources) if kind in ("items", "subtasks")]
         values[:, :, item_cols] = results["B"].values[:, :, item_cols]
-        joint = run_sampled(board, orig, draws, None, lambda _, c, it=iter(range(0, draws, CHUNK)):
-                             values[(start := next(it)):start + c], collect=True)
+        starts = iter(range(0, draws, CHUNK))  # run_sampled asks for the draws chunk by chunk, in order
+
+        def joint_chunk(_, c: int) -> np.ndarray:
+            start = next(starts)
+            return values[start:start + c]
+
+        joint = run_sampled(board, orig, draws, None, joint_chunk, collect=True)
     elif rounds_mode or items_mode:
         joint = results["A" if rounds_mode else "B"]
     else:  # nothing to resample: every draw is the board as measured
@@ -342,7 +217,8 @@ def assess(samples: BoardSamples, *, draws: int = 1000, seed: int = 0, min_dior:
             tied_with=ties,
             on_front=bool(orig.front[0, i]),
             dominated_by=[names[j] for j in doms[i]],
-            values={m: (None if not np.isfinite(v0[i, d]) else round_reported(v0[i, d])) for d, m in enumerate(board.metrics)},
+            values={m: (None if not np.isfinite(v0[i, d]) else round_reported(v0[i, d]))
+                    for d, m in enumerate(board.metrics)},
             p_front_by_family=by_family,
             in_delta_front=bool(delta[i]),
             processes=int(processes[i]) if processes is not None else None,
@@ -378,99 +254,6 @@ def failing_decisions(report: ReliabilityReport, min_dior: float) -> list[tuple[
             if value is not None and value < min_dior:
                 failing.append((fam.family, decision, value))
     return failing
-
-
-# ---------------------------------------------------------------------------------------------
-# Adapter: a leaderboard group + its board definition
-
-
-def samples_from_group(group, board, *, quality_aggregate: str = "mean") -> tuple[BoardSamples, list[str]]:
-    """BoardSamples from a frontierbench.formats.leaderboard.Group; also notes on what was left out.
-
-    - samples with sample_kind "rounds" or "runs" feed family A (point: median), "items" feed
-      family B (point: mean; items are aligned by index, shorter lists padded as missing);
-      a metric without samples is held at its reported value.
-    - Round samples whose median differs from the reported value (a unit conversion by
-      aggregate, e.g. per call -> per item) are rescaled to it.
-    - Sub-tasks: an estimate may carry `subtasks: {name: [per-item scores]}` (extra field) on a
-      quality objective; with two or more, families C and E apply to that metric.
-    - An entry lacking a value for any objective is left out, and named in the notes.
-    """
-    notes: list[str] = []
-    objectives = [ObjectiveSpec(metric=o.metric, maximize=o.direction == "max", margin=o.margin,
-                                margin_kind=o.margin_kind) for o in board.objectives]
-    metrics = [o.metric for o in objectives]
-    entries = []
-    for entry in group.entries:
-        missing = [m for m in metrics if m not in entry.metrics or entry.metrics[m].value is None
-                   or not math.isfinite(entry.metrics[m].value)]
-        if missing:
-            notes.append(f"entry {entry.name!r} left out of the reliability checks: no value for {missing}")
-        else:
-            entries.append(entry)
-    n = len(entries)
-    cost_rounds: dict[str, list[np.ndarray]] = {}
-    cost_units: dict[str, list[list[int] | None]] = {}
-    quality_items: dict[str, np.ndarray] = {}
-    point: dict[str, np.ndarray] = {}
-    subtasks = None
-    subtask_metric = None
-    for o in objectives:
-        m = o.metric
-        ests = [e.metrics[m] for e in entries]
-        point[m] = np.array([est.value for est in ests], dtype=np.float64)
-        subs = [getattr(est, "subtasks", None) or (est.model_extra or {}).get("subtasks") for est in ests]
-        if o.maximize and subtasks is None and n and all(isinstance(s, dict) and len(s) >= 2 for s in subs):
-            names = sorted(set().union(*[set(s) for s in subs]))
-            subtasks = {}
-            for name in names:
-                rows = [np.asarray(s.get(name, []), dtype=np.float64) for s in subs]
-                subtasks[name] = _pad(rows)
-            subtask_metric = m
-            continue
-        kinds = {est.sample_kind for est in ests if est.samples}
-        if kinds and kinds <= {"rounds", "runs"}:
-            rounds, units = [], []
-            for e, est in zip(entries, ests):
-                r = np.asarray(est.samples or [], dtype=np.float64)
-                sizes = est.unit_sizes if est.unit_sizes and sum(est.unit_sizes) == len(r) else None
-                units.append(sizes)
-                if len(r):
-                    med = nested_median(r, sizes)
-                    if med != 0 and math.isfinite(med) and not math.isclose(med, est.value, rel_tol=1e-9):
-                        r = r * (est.value / med)
-                        notes.append(f"{e.name}: {m} rounds rescaled to the reported value (x{est.value / med:.6g})")
-                rounds.append(r)
-            cost_rounds[m] = rounds
-            cost_units[m] = units
-        elif kinds == {"items"}:
-            quality_items[m] = _pad([np.asarray(est.samples or [], dtype=np.float64) for est in ests])
-        elif kinds:
-            notes.append(f"{m}: mixed sample kinds {sorted(kinds)}; held at the reported values")
-    samples = BoardSamples(
-        entries=[e.name for e in entries],
-        objectives=objectives,
-        primary=board.primary,
-        cost_rounds=cost_rounds,
-        cost_units=cost_units,
-        quality_items=quality_items,
-        subtasks=subtasks,
-        subtask_metric=subtask_metric,
-        point=point,
-        top_k=board.top_k,
-        families=[e.family for e in entries],
-        quality_aggregate=quality_aggregate if subtasks else "mean",
-        reference=dict(board.reference_point),
-    )
-    return samples, notes
-
-
-def _pad(rows: list[np.ndarray]) -> np.ndarray:
-    width = max([len(r) for r in rows] or [0])
-    out = np.full((len(rows), width), np.nan)
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
 
 
 def assess_group(group, board, *, draws: int = 1000, seed: int = 0, min_dior: float = 0.95,

@@ -1,4 +1,4 @@
-"""Decisions on stacks of boards, and how alike two sets of decisions are (see RELIABILITY.md).
+"""Decisions on stacks of boards, and how alike two sets of decisions are (see docs/reliability.md).
 
 Split out of reliability.py: the Pareto front, the primary ranking and the "strictly better"
 matrices of a stack of boards, the per-draw similarities (Jaccard, Kendall tau-b, same top-1),
@@ -7,28 +7,24 @@ and the small statistics that turn them into reported figures.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import binomtest, rankdata
 
 from frontierbench.stats.pareto import pareto_front_batch
-
-Z95 = 1.959963984540054
 
 
 # ---------------------------------------------------------------------------------------------
 # Small statistics helpers
 
 
-def wilson_lower(successes: float, n: int, z: float = Z95) -> float:
-    """Wilson score lower bound of a binomial proportion."""
+def wilson_lower(successes: float, n: int, confidence: float = 0.95) -> float:
+    """Wilson score lower bound of a binomial proportion (the two-sided interval's lower end)."""
     if n <= 0:
         return float("nan")
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, (centre - spread) / (1 + z * z / n))
+    interval = binomtest(int(round(successes)), n).proportion_ci(confidence_level=confidence, method="wilson")
+    return max(0.0, float(interval.low))
 
 
 def front_label(p_front: float) -> str:
@@ -56,20 +52,8 @@ def decide(v_min: np.ndarray, primary: int, candidates: np.ndarray | None = None
     front = pareto_front_batch(v_min, candidates)
     prim = v_min[..., primary]
     better = prim[..., :, None] < prim[..., None, :]
-    return Decisions(front, _min_rank(prim), better)
-
-
-def _min_rank(x: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, 1 = lowest, ties share the better (smaller) rank."""
-    n = x.shape[-1]
-    order = np.argsort(x, axis=-1, kind="stable")
-    xs = np.take_along_axis(x, order, axis=-1)
-    start = np.ones(xs.shape, dtype=bool)
-    start[..., 1:] = xs[..., 1:] != xs[..., :-1]
-    pos = np.maximum.accumulate(np.where(start, np.arange(n), 0), axis=-1)
-    rank = np.empty_like(pos)
-    np.put_along_axis(rank, order, pos + 1, axis=-1)
-    return rank
+    # Ranks along the entries, 1 = lowest, ties share the better (smaller) rank.
+    return Decisions(front, rankdata(prim, method="min", axis=-1), better)
 
 
 def _count(x: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The compiled board: draws value stacks (c, n, k) under each perturbation (see RELIABILITY.md).
+"""The compiled board: draws value stacks (c, n, k) under each perturbation (see docs/reliability.md).
 
 Split out of reliability.py: bootstrap and subsampling weights, per-item and per-round sources,
 and `CompiledBoard`, which turns BoardSamples into the stacks of values that the families A-E draw.
@@ -10,20 +10,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from frontierbench.stats.bootstrap import bootstrap_counts
 from frontierbench.stats.nested import unit_medians
 from frontierbench.stats.pareto import to_minimization
 
 if TYPE_CHECKING:
-    from frontierbench.reliability.assess import BoardSamples
+    from frontierbench.reliability.inputs import BoardSamples
 
 
 # ---------------------------------------------------------------------------------------------
 # The compiled board: draws value stacks (c, n, k) under each perturbation
-
-
-def bootstrap_counts(rng: np.random.Generator, c: int, m: int) -> np.ndarray:
-    idx = rng.integers(0, m, size=(c, m), dtype=np.int32) + (np.arange(c, dtype=np.int32) * m)[:, None]
-    return np.bincount(idx.ravel(), minlength=c * m).reshape(c, m).astype(np.float64)
 
 
 def _subsample_mask(rng: np.random.Generator, c: int, m: int, keep: int) -> np.ndarray:
@@ -33,6 +29,30 @@ def _subsample_mask(rng: np.random.Generator, c: int, m: int, keep: int) -> np.n
     w = np.zeros((c, m))
     np.put_along_axis(w, chosen, 1.0, axis=1)
     return w
+
+
+def win_rates(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+    """Per column, the share of the other entries each entry beats (ties count half).
+    `scores` is (..., n_entries, n_columns); so is the result."""
+    s = np.asarray(scores, dtype=np.float64)
+    if not higher_is_better:
+        s = -s
+    n = s.shape[-2]
+    if n < 2:
+        return np.full(s.shape, 0.5)
+    wins = (s[..., :, None, :] > s[..., None, :, :]).sum(axis=-2)
+    ties = (s[..., :, None, :] == s[..., None, :, :]).sum(axis=-2) - 1  # minus itself
+    return (wins + 0.5 * ties) / (n - 1)
+
+
+def mean_win_rate(scores: np.ndarray, higher_is_better: bool = True) -> np.ndarray:
+    """HELM-style mean win rate: `win_rates` averaged over columns, (..., n_entries).
+
+    Relative to the other entries, so adding or removing one entry can reorder the rest: boards
+    must not rank on it (docs/reliability.md, design rule). It exists so that the leave-one-out
+    check can be shown to expose it; `CompiledBoard` scores sub-tasks with it on request.
+    """
+    return win_rates(scores, higher_is_better).mean(axis=-1)
 
 
 class _ItemMatrix:
@@ -63,7 +83,7 @@ class _ItemMatrix:
 
 class _Rounds:
     """Per-entry rounds, resampled in two stages: an entry's processes (or runs) first, then the
-    rounds within each drawn process (RELIABILITY.md, family A). The point is the median of the
+    rounds within each drawn process (docs/reliability.md, family A). The point is the median of the
     per-process medians; an entry measured in one process resamples its rounds only.
 
     Entries of the same shape (processes x rounds) resample as one array. One-process entries are
@@ -211,17 +231,7 @@ class CompiledBoard:
 
     def aggregate_subtasks(self, per_sub: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """(..., n, S) per-sub-task scores -> (..., n), weighting sub-tasks by `weights` (..., S)."""
-        if self.s.quality_aggregate == "mean_win_rate":
-            s = per_sub if self.sub_maximize else -per_sub
-            n = s.shape[-2]
-            if n < 2:
-                per = np.full(s.shape, 0.5)
-            else:
-                wins = (s[..., :, None, :] > s[..., None, :, :]).sum(axis=-2)
-                ties = (s[..., :, None, :] == s[..., None, :, :]).sum(axis=-2) - 1
-                per = (wins + 0.5 * ties) / (n - 1)
-        else:
-            per = per_sub
+        per = win_rates(per_sub, self.sub_maximize) if self.s.quality_aggregate == "mean_win_rate" else per_sub
         if weights is None:
             return per.mean(axis=-1)
         w = weights[..., None, :]

@@ -1,4 +1,4 @@
-"""Running a family: draws -> decisions -> similarity -> FamilyReport (see RELIABILITY.md).
+"""Running a family: draws -> decisions -> similarity -> FamilyReport (see docs/reliability.md).
 
 Split out of reliability.py: the chunked sampling loop shared by the sampled families (A, B, C,
 the joint headline draws and the budget search), its per-family summary, and the exact
@@ -15,6 +15,7 @@ import numpy as np
 from frontierbench.reliability.decisions import decide, Decisions, similarity, wilson_lower
 from frontierbench.reliability.draws import CompiledBoard
 from frontierbench.formats.reliability import FamilyReport
+from frontierbench.stats.rounding import round_reported
 
 CHUNK = 64  # draws evaluated at once; bounds memory at CHUNK x n x n booleans
 FAMILY_DESCRIPTIONS = {
@@ -82,11 +83,6 @@ def family_report(family: str, res: FamilyResult | None, *, exact: bool = False,
         leader_agreement=round_reported(agree),
         exact=exact,
     )
-
-
-def round_reported(x: float) -> float:
-    """Round reported numbers so that reruns are byte-identical across BLAS summation orders."""
-    return float(round(float(x), 10))
 
 
 def leave_one_entry_out(board: CompiledBoard, v0: np.ndarray) -> FamilyResult:

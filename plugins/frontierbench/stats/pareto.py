@@ -23,7 +23,6 @@ __all__ = [
     "to_minimization",
     "pareto_front",
     "pareto_front_batch",
-    "dominance_matrix",
     "dominators",
     "hypervolume",
     "cost_per_correct",
@@ -120,16 +119,6 @@ def pareto_front(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
     return out
 
 
-def dominance_batch(v_min: np.ndarray) -> np.ndarray:
-    """(..., n, n) mask, [.., i, j] = row i dominates row j, for minimisation values (..., n, k)."""
-    le = np.ones(v_min.shape[:-1] + v_min.shape[-2:-1], dtype=bool)
-    for d in range(v_min.shape[-1]):
-        col = v_min[..., d]
-        le &= col[..., :, None] <= col[..., None, :]
-    # i <= j everywhere and not j <= i everywhere: i is strictly better somewhere.
-    return le & ~np.swapaxes(le, -1, -2)
-
-
 def _dominated_by(v_min: np.ndarray, by: np.ndarray, targets: np.ndarray, distinct: bool) -> np.ndarray:
     """(c, len(targets)): whether some row in `by` dominates each target row, per board.
 
@@ -183,11 +172,6 @@ def pareto_front_batch(v_min: np.ndarray, candidates: np.ndarray | None = None) 
     if len(open_rows):
         dominated[:, open_rows] |= _dominated_by(v_min, every, open_rows, distinct)
     return ~dominated
-
-
-def dominance_matrix(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
-    """(n, n) boolean matrix, [i, j] = row i dominates row j."""
-    return dominance_batch(to_minimization(_as_2d(values), maximize))
 
 
 def dominators(values: np.ndarray, maximize: Sequence[bool]) -> list[list[int]]:
