@@ -220,7 +220,8 @@ def main() -> int:
         loaded, _ = load_inputs([Path(tmp, "runs")])
         seconds = time.process_time() - start
         n = sum(len(r.record.cases) for r in loaded)
-        print(f"load (JSON -> validated RunRecord): {n:,} rows of run-record JSON read and validated in {seconds:.2f} s CPU "
+        print(f"load (JSON -> validated RunRecord): {n:,} rows of run-record JSON read and validated in "
+              f"{seconds:.2f} s CPU "
               f"({n / seconds:,.0f} rows/s; {rows / (n / seconds):.0f} s extrapolated to {rows:,} rows)")
     return 0
 

@@ -97,7 +97,8 @@ def main() -> int:
         print(f"build time:            {built:.2f} s (target <= {TARGET_S:.0f} s) on {os.cpu_count()} CPUs")
         print(f"build CPU time:        {cpu:.1f} s (all processes; load average {os.getloadavg()[0]:.1f})")
         if load_s is not None:
-            print(f"of which load+validate: {load_s:.1f} s in one process ({1e3 * load_s / args.boards:.0f} ms per board)")
+            per_board = 1e3 * load_s / args.boards
+            print(f"of which load+validate: {load_s:.1f} s in one process ({per_board:.0f} ms per board)")
         print(f"output:                {files} files, {total / 1e6:.1f} MB")
         print(f"largest board page:    {largest_board_page / 1e3:.1f} KB (limit 300 KB)")
         print(f"per entry page:        {1e3 * built / max(1, args.boards * args.entries):.3f} ms")

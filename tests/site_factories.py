@@ -166,7 +166,8 @@ def _reliability(rng, names, table, on_front, dominates, rounds, items) -> Relia
     entries = {}
     for i, name in enumerate(names):
         p_front = 1.0 if on_front[i] and i % 3 else (0.6 if on_front[i] else rng.choice([0.0, 0.0, 0.02, 0.2]))
-        label = "robust" if p_front >= 0.95 else "likely" if p_front >= 0.5 else "borderline" if p_front >= 0.05 else "off"
+        label = ("robust" if p_front >= 0.95 else "likely" if p_front >= 0.5
+                 else "borderline" if p_front >= 0.05 else "off")
         dominators = np.flatnonzero(dominates[:, i])
         rank = ranks[i]
         ties = sorted(names[j] for j in range(len(names)) if j != i and table[j][0] == table[i][0])

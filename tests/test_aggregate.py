@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from scipy import stats
 
 from factories import board_definition, case, random_cases, run_record, write_board
 from frontierbench.aggregate.pipeline import AggregateWarning, aggregate
@@ -50,7 +48,8 @@ def test_repeated_runs_are_pooled_with_their_spread(workdir):
     a = entry(run_aggregate()["toy"], "a")
     wall = a.metrics["wall_time"]
     # Two runs are two processes: the median of their medians, a t-interval over the two runs.
-    assert (wall.value, wall.estimator, wall.interval, wall.sample_kind, wall.n) == (3.5, "median", "t", "rounds", 6)
+    assert (wall.value, wall.estimator, wall.interval, wall.sample_kind, wall.n) == \
+        (3.5, "median", "t", "rounds", 6)
     assert (wall.interval_scope, wall.replicates, wall.unit_sizes) == ("between processes", 2, [3, 3])
     assert wall.low < 2 and wall.high > 5  # one degree of freedom: wide, and honest about it
     assert wall.samples == [1, 2, 3, 4, 5, 6]  # rounds of both runs, in run order

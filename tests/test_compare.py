@@ -16,7 +16,8 @@ from frontierbench.formats.run import RecordError, save_run
 ENTRIES = ["fp32", "int8", "pruned"]
 
 
-def timed_run(path: Path, *, seed: int, slowdown: dict[str, float] | None = None, accuracy: dict[str, float] | None = None,
+def timed_run(path: Path, *, seed: int, slowdown: dict[str, float] | None = None,
+              accuracy: dict[str, float] | None = None,
               hardware_class: str = "cpu-x86_64-test-4t", rounds: int = 30) -> Path:
     """Lognormal round timings (about 3% noise) and 500 items per entry: the same items each run, so
     an entry at the same accuracy gets them right again (its model did not change)."""

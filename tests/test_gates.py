@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from factories import board_definition, case, run_record, write_board
+from factories import board_definition, write_board
 from frontierbench.cli import main as cli
 from frontierbench.formats.board import load_board
 from frontierbench.formats.gates import parse_gate
@@ -60,7 +60,7 @@ def test_a_marker_gate_overrides_the_board_for_its_case(project, capsys):
     record = load_run(new_path)
     for c in record.cases:
         if c.entry == "int8":
-            setattr(c, "gates", {"wall_time": "20%"})  # @pytest.mark.frontier(max_regression="20%")
+            c.gates = {"wall_time": "20%"}  # @pytest.mark.frontier(max_regression="20%")
     save_run(record, new_path)
     assert cli(["compare", str(base), str(new_path)]) == 0
     assert "marker on" not in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """The README's tutorial, run literally in an empty folder: it must reach a site page.
 
 The tutorial section's ```python blocks are written to the file its text names just before them
-(`test_first.py`; a snippet with no file named before it is only shown); its ```bash blocks are run in order, as written, with `set -e`. Other blocks
+(`test_first.py`; a snippet with no file named before it is only shown); its ```bash blocks are run
+in order, as written, with `set -e`. Other blocks
 (```text output, ```yaml, ```toml) are shown to the reader, not run.
 """
 

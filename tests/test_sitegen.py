@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from frontierbench.site import build as sitegen
+from frontierbench.site import pages
+from frontierbench.site.badges import entry_badges
 from frontierbench.site import views as sitedata
 from frontierbench.cli import main as cli_main
 from frontierbench.formats.leaderboard import save_leaderboard
@@ -198,17 +200,17 @@ def test_values_read_with_their_interval_on_one_scale():
 
 
 def test_json_for_script_cannot_close_its_tag():
-    text = str(sitedata.json_for_script({"name": "</script><!-- & \u2028"}))
+    text = str(pages.json_for_script({"name": "</script><!-- & \u2028"}))
     assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
     assert json.loads(text) == {"name": "</script><!-- & \u2028"}
 
 
 def test_slugs_are_safe_and_entry_pages_distinct():
-    assert sitedata.safe_slug("../../etc/passwd") == "etc-passwd"
-    assert sitedata.safe_slug("<img src=x>") == "img-src-x"
-    assert sitedata.safe_slug("...") == "x"
+    assert pages.safe_slug("../../etc/passwd") == "etc-passwd"
+    assert pages.safe_slug("<img src=x>") == "img-src-x"
+    assert pages.safe_slug("...") == "x"
     group = make_leaderboard("digits", n_entries=3, hardware_classes=("cpu",)).groups[0]
-    assert sitedata.entry_page(group, "A b") != sitedata.entry_page(group, "a-b")
+    assert pages.entry_page(group, "A b") != pages.entry_page(group, "a-b")
 
 
 def test_large_samples_are_thinned_to_a_histogram_deterministically():
@@ -222,7 +224,7 @@ def test_large_samples_are_thinned_to_a_histogram_deterministically():
 def test_badges_flag_estimated_energy_noisy_timing_ties_and_sole_dominators():
     board = make_leaderboard("digits", n_entries=12, hardware_classes=("cpu",))
     group = board.groups[0]
-    badges = {e.name: sitedata.entry_badges(e, group) for e in group.entries}
+    badges = {e.name: entry_badges(e, group) for e in group.entries}
     assert "estimated-energy" in badges[group.entries[2].name]  # every fourth entry, from index 2
     assert "noisy-timing" in badges[group.entries[3].name]  # run spread 22%
     assert "tie" in badges[group.entries[5].name] and "tie" in badges[group.entries[4].name]

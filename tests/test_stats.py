@@ -11,7 +11,8 @@ import pytest
 from scipy import stats
 
 from frontierbench.stats.bootstrap import bootstrap_counts, bootstrap_statistic, mean_interval, ratio_interval
-from frontierbench.stats.intervals import grouped_median_intervals, median_interval, median_ranks, run_spread
+from frontierbench.stats.grouped import grouped_median_intervals, run_spread
+from frontierbench.stats.intervals import median_interval, median_ranks
 from frontierbench.stats.rounding import round_array, round_floats, round_or_none, round_reported, round_sig
 
 # -- the median's distribution-free interval ----------------------------------------------------

@@ -66,5 +66,6 @@ def test_pr_benchmarks_compare_against_the_stored_baseline_and_one_comment_is_up
 
 def test_benchmarks_shard_each_hardware_class_with_pytest_split():
     text = (ROOT / ".github/workflows/benchmarks.yml").read_text(encoding="utf-8")
-    for needle in ("shard: [1, 2]", "--splits", "--group", "runs-${{ matrix.hardware_class }}-shard${{ matrix.shard }}"):
+    shard_runs = "runs-${{ matrix.hardware_class }}-shard${{ matrix.shard }}"
+    for needle in ("shard: [1, 2]", "--splits", "--group", shard_runs):
         assert needle in text, needle

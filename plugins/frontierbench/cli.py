@@ -17,7 +17,8 @@ from frontierbench.formats.run import RecordError
 COMMANDS = {
     "run": ("frontierbench.commands.run", "the main job: quick reference suite, then aggregate, check and site"),
     "aggregate": ("frontierbench.commands.aggregate", "merge run records into versioned leaderboard JSON"),
-    "check": ("frontierbench.commands.check", "report the reliability of every leaderboard decision; gate on --min-dior"),
+    "check": ("frontierbench.commands.check",
+              "report the reliability of every leaderboard decision; gate on --min-dior"),
     "compare": ("frontierbench.commands.compare", "detect regressions between two runs or two leaderboards"),
     "site": ("frontierbench.commands.site", "render leaderboards as a static site"),
     "report": ("frontierbench.commands.report", "the trade-offs each board declares, as measured (markdown)"),

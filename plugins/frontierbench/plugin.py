@@ -135,7 +135,7 @@ def marker_gates(nodeid: str, max_regression: Any) -> dict[str, str] | None:
     return {metric: gate.text for metric, gate in gates.items()}
 
 
-def _energy_meters(config) -> "_EnergyMeters":
+def _energy_meters(config) -> _EnergyMeters:
     if not hasattr(config, "_frontier_energy_meters"):
         config._frontier_energy_meters = _EnergyMeters(config)
     return config._frontier_energy_meters

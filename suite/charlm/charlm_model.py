@@ -115,7 +115,8 @@ def train_charlm(*, seed: int, vocab_size: int, block_size: int, n_layer: int, n
         opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.01)
         warmup = max(1, steps // 20)
         sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)) * 0.9 + 0.1)
+            opt,
+            lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)) * 0.9 + 0.1)
         model.train()
         offsets = torch.arange(block_size + 1)
         for _ in range(steps):

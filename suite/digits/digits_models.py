@@ -177,10 +177,14 @@ def prune_channels(state: dict, fraction: float) -> DigitsCNN:
     small = DigitsCNN(len(keep1), len(keep2), len(keep_h), exit_head=False)
     s_conv1, s_conv2, s_fc1, s_fc2 = small.prunable()
     with torch.no_grad():
-        s_conv1.weight.copy_(conv1.weight[keep1]); s_conv1.bias.copy_(conv1.bias[keep1])
-        s_conv2.weight.copy_(conv2.weight[keep2][:, keep1]); s_conv2.bias.copy_(conv2.bias[keep2])
-        s_fc1.weight.copy_(fc1.weight[keep_h][:, fc1_cols]); s_fc1.bias.copy_(fc1.bias[keep_h])
-        s_fc2.weight.copy_(fc2.weight[:, keep_h]); s_fc2.bias.copy_(fc2.bias)
+        s_conv1.weight.copy_(conv1.weight[keep1])
+        s_conv1.bias.copy_(conv1.bias[keep1])
+        s_conv2.weight.copy_(conv2.weight[keep2][:, keep1])
+        s_conv2.bias.copy_(conv2.bias[keep2])
+        s_fc1.weight.copy_(fc1.weight[keep_h][:, fc1_cols])
+        s_fc1.bias.copy_(fc1.bias[keep_h])
+        s_fc2.weight.copy_(fc2.weight[:, keep_h])
+        s_fc2.bias.copy_(fc2.bias)
     return small.eval()
 
 

@@ -54,7 +54,7 @@ class Batch:
     attention_mask: torch.Tensor
     token_type_ids: torch.Tensor
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(*(t.to(device) for t in (self.input_ids, self.attention_mask, self.token_type_ids)))
 
     @property
@@ -72,7 +72,7 @@ class MiniLM:
             raise ValueError(f"this loader implements mean pooling only, the model asks for {pooling}")
 
     @classmethod
-    def load(cls) -> "MiniLM":
+    def load(cls) -> MiniLM:
         from tokenizers import Tokenizer
         from transformers import AutoModel
 
@@ -89,7 +89,7 @@ class MiniLM:
         as_tensor = lambda field: torch.tensor([getattr(e, field) for e in encodings])  # noqa: E731
         return Batch(as_tensor("ids"), as_tensor("attention_mask"), as_tensor("type_ids"))
 
-    def variant(self, precision: str, device: str = "cpu") -> "MiniLM":
+    def variant(self, precision: str, device: str = "cpu") -> MiniLM:
         """A copy at `precision`: fp32, bf16 (weights and activations), int8-dynamic (CPU only)."""
         model = copy.deepcopy(self.model)
         if precision == "bf16":

@@ -19,7 +19,7 @@ from history_factories import STEPPER, daily_history  # noqa: E402
 from frontierbench.aggregate.pipeline import aggregate, write_leaderboards  # noqa: E402
 from frontierbench.formats.board import load_boards  # noqa: E402
 from frontierbench.site.build import build_site  # noqa: E402
-from frontierbench.site.views import entry_page  # noqa: E402
+from frontierbench.site.pages import entry_page  # noqa: E402
 
 pytestmark = pytest.mark.browser
 COMMIT_URL = "https://example.org/repo/commit/{commit}"

@@ -1,6 +1,6 @@
 """Step 4 of `frontierbench aggregate`: metrics derived from an entry's pooled estimates.
 
-Per-item costs, cost of pass, accuracy per watt and full-cycle energy (frontier.py's formulas),
+Per-item costs, cost of pass, accuracy per watt and full-cycle energy (stats/pareto.py's formulas),
 marked `estimator="derived"`.
 """
 
@@ -20,7 +20,8 @@ from frontierbench.stats.rounding import round_array, round_or_none
 def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> MetricEstimate:
     scale = 1.0 / items
     return MetricEstimate(
-        value=round_or_none(estimate.value * scale), low=round_or_none(estimate.low * scale) if estimate.low is not None else None,
+        value=round_or_none(estimate.value * scale),
+        low=round_or_none(estimate.low * scale) if estimate.low is not None else None,
         high=round_or_none(estimate.high * scale) if estimate.high is not None else None, unit=unit,
         higher_is_better=estimate.higher_is_better, estimator="derived", interval=estimate.interval,
         n=estimate.n, sample_kind=estimate.sample_kind,
@@ -28,10 +29,12 @@ def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> Met
         interval_scope=estimate.interval_scope, interval_note=estimate.interval_note, replicates=estimate.replicates,
         provenance={"method": "derived", "formula": f"{name} / items", "items": items,
                     "interval_from": f"{name} (exact: a constant scale)",
-                    **({"energy_method": estimate.provenance.get("method")} if registry.from_energy_meter(name) else {})})
+                    **({"energy_method": estimate.provenance.get("method")}
+                       if registry.from_energy_meter(name) else {})})
 
 
-def _derived(value: float | None, unit: str, higher_is_better: bool, formula: str, **extra: Any) -> MetricEstimate | None:
+def _derived(value: float | None, unit: str, higher_is_better: bool, formula: str,
+             **extra: Any) -> MetricEstimate | None:
     if value is None:
         return None
     return MetricEstimate(value=round_or_none(value), unit=unit, higher_is_better=higher_is_better, estimator="derived",

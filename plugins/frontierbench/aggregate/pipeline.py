@@ -17,7 +17,7 @@ The flow, one step per function:
    - values without samples: one process -> the value; several -> their median and t-interval.
    Each estimate keeps one point value per case (`run_values`) and their spread (`run_spread`).
 4. `derived.derive_metrics` (per entry, called by `entries.build_entries`): per-item costs, cost
-   of pass, accuracy per watt, full-cycle energy (frontier.py's formulas), marked
+   of pass, accuracy per watt, full-cycle energy (stats/pareto.py's formulas), marked
    `estimator="derived"`.
 5. `groups.build_group`: per (hardware class, board version) only, the Pareto front, dominators,
    hypervolume against the board's reference point, counterfactual fronts, and reliability.

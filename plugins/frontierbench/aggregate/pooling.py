@@ -16,7 +16,7 @@ import pandas as pd
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.stats.bootstrap import mean_interval
-from frontierbench.stats.intervals import grouped_median_intervals, grouped_medians, row_medians, run_spread
+from frontierbench.stats.grouped import grouped_median_intervals, grouped_medians, row_medians, run_spread
 from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_intervals
 from frontierbench.stats.rounding import POINT_DIGITS, round_array, round_or_none, round_sig
 from frontierbench.aggregate.tidy import Tidy
@@ -162,7 +162,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
             key = entry_labels[row_entry[last]] + (name,)
             est = mean_interval(pooled, seed=seed, key=key, draws=draws)
             prov["bootstrap"] = {"draws": draws, "seed": seed, "method": "percentile"}
-            fields.update(value=round_sig(est.value, POINT_DIGITS), low=round_or_none(est.low), high=round_or_none(est.high), estimator="mean",
+            fields.update(value=round_sig(est.value, POINT_DIGITS), low=round_or_none(est.low),
+                          high=round_or_none(est.high), estimator="mean",
                           interval="bootstrap", n=est.n, sample_kind="items", samples=pooled.tolist())
         elif pool_has_samples[p] and nested["replicates"][p] >= 2:
             k = int(nested["replicates"][p])

@@ -79,7 +79,7 @@ class FrontierFixture:
 
     # -- naming ----------------------------------------------------------------------------
     def entry(self, name: str | None = None, *, board: str | None = None, family: str | None = None,
-              device: str | None = None, **params: Any) -> "FrontierFixture":
+              device: str | None = None, **params: Any) -> FrontierFixture:
         """Name the entry (default: the test name with its parameters) and add parameters."""
         if name is not None:
             self._case.entry = str(name)

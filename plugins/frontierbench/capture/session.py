@@ -9,7 +9,13 @@ from typing import Any
 
 from frontierbench import __version__
 from frontierbench.formats.atomic import write_json_atomic
-from frontierbench.capture.meters.carbon import CarbonConfig, EnergyEstimator, GridIntensity, LookupCache, resolve_intensity
+from frontierbench.capture.meters.carbon import (
+    CarbonConfig,
+    EnergyEstimator,
+    GridIntensity,
+    LookupCache,
+    resolve_intensity,
+)
 from frontierbench.capture.environment import collect_environment, cpu_model, gpu_hardware_class, logical_cpus
 from frontierbench.capture.meters.energy import EnergyWindow
 

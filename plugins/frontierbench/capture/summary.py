@@ -83,10 +83,10 @@ def render_summary(record: dict[str, Any], *, width: int = 120, color: bool = Fa
         outcome, error = case["outcome"], case.get("error")
         if error and outcome != "passed":
             outcome = f"{outcome}: {error[:60]}"
+        memory_text = (format_value(memory["value"], memory.get("unit", "B"))
+                       if memory and memory.get("value") is not None else "-")
         table.add_row(case["entry"], case.get("board") or "-", case.get("device", "cpu"), outcome,
-                      format_time_cell(metrics.get("wall_time")),
-                      format_value(memory["value"], memory.get("unit", "B")) if memory and memory.get("value") is not None
-                      else "-",
+                      format_time_cell(metrics.get("wall_time")), memory_text,
                       format_energy_cell(metrics.get("energy")), format_quality_cell(metrics))
     buffer = io.StringIO()
     Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from frontierbench.aggregate.pipeline import aggregate, write_leaderboards
+from frontierbench.aggregate import aggregate, write_leaderboards
 from frontierbench.formats.board import find_boards
 from frontierbench.formats.run import RecordError
 

@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     init.add_argument("name", metavar="NAME", help="the board's name, as the cases' marker gives it")
     init.add_argument("runs", nargs="*", metavar="RUNS",
                       help=f"run records, pytest-benchmark JSON or folders of them (default: {DEFAULT_RUNS})")
-    init.add_argument("--boards", default="leaderboards", help="where NAME/board.toml is written (default: leaderboards/)")
+    init.add_argument("--boards", default="leaderboards",
+                      help="where NAME/board.toml is written (default: leaderboards/)")
     init.add_argument("--force", action="store_true", help="replace an existing board.toml")
 
 

@@ -33,7 +33,8 @@ def parse_since(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(str(text).strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO 8601 date or time such as 2026-11-01, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 date or time such as 2026-11-01, got {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 

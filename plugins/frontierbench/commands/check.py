@@ -13,6 +13,7 @@ with --recompute, is assessed here.
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -242,25 +243,35 @@ def render(console: Console, leaderboard: Leaderboard, group: Group, report: Rel
 
 
 def main(args: argparse.Namespace) -> int:
-    if not 0 <= args.min_dior <= 1:
-        raise RecordError(f"--min-dior must be between 0 and 1, got {args.min_dior}")
-    if args.draws < 1:
-        raise RecordError(f"--draws must be positive, got {args.draws}")
+    return check_leaderboards(args.leaderboards, min_dior=args.min_dior, draws=args.draws, seed=args.seed,
+                              recompute=args.recompute, fail_on_change=args.fail_on_change,
+                              changes_since=args.changes_since, brief=args.brief)
+
+
+def check_leaderboards(paths: list[str | Path], *, min_dior: float = 0.95, draws: int = 1000, seed: int = 0,
+                       recompute: bool = False, fail_on_change: float | None = None,
+                       changes_since: datetime | None = None, brief: bool = False) -> int:
+    """Print every group's reliability (and changes); 1 when a decision is below `min_dior` or a change
+    fails `fail_on_change`, else 0."""
+    if not 0 <= min_dior <= 1:
+        raise RecordError(f"--min-dior must be between 0 and 1, got {min_dior}")
+    if draws < 1:
+        raise RecordError(f"--draws must be positive, got {draws}")
     # Off a terminal (CI logs, files), wide enough that numbers and names are never cut.
     console = Console(highlight=False, width=None if Console().is_terminal else 180)
     any_failure = False
-    for source, leaderboard in find_leaderboards(args.leaderboards):
+    for source, leaderboard in find_leaderboards(paths):
         if not leaderboard.groups:
             console.print(f"{source}: no groups to check")
         for index, group in enumerate(leaderboard.groups):
             report = group.reliability
-            if report is None or args.recompute:
+            if report is None or recompute:
                 board = board_of(leaderboard, group, source)
                 try:
-                    report = assess_group(group, board, draws=args.draws, seed=args.seed, min_dior=args.min_dior)
+                    report = assess_group(group, board, draws=draws, seed=seed, min_dior=min_dior)
                 except ValueError as exc:
                     raise RecordError(f"{source}: field 'groups.{index}': {exc}") from exc
-            show = render_brief if args.brief else render
-            any_failure |= bool(show(console, leaderboard, group, report, args.min_dior))
-            any_failure |= bool(render_changes(console, group, args.fail_on_change, args.changes_since))
+            show = render_brief if brief else render
+            any_failure |= bool(show(console, leaderboard, group, report, min_dior))
+            any_failure |= bool(render_changes(console, group, fail_on_change, changes_since))
     return 1 if any_failure else 0

@@ -363,7 +363,8 @@ def parse_fraction(text: str) -> float:
             return float(raw[:-1]) / 100.0
         value = float(raw)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage such as 5% or a fraction such as 0.05, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected a percentage such as 5% or a fraction such as 0.05, got {text!r}") from None
     return value / 100.0 if value > 1 else value
 
 
@@ -372,8 +373,9 @@ def parse_fraction(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("base", metavar="BASE", help="run record, leaderboard, leaderboards folder or pytest-benchmark JSON")
-    parser.add_argument("new", metavar="NEW", help="run record, leaderboard, leaderboards folder or pytest-benchmark JSON")
+    inputs = "run record, leaderboard, leaderboards folder or pytest-benchmark JSON"
+    parser.add_argument("base", metavar="BASE", help=inputs)
+    parser.add_argument("new", metavar="NEW", help=inputs)
     parser.add_argument("--format", choices=["table", "markdown"], default="table")
     parser.add_argument("--fail-on-regression", type=parse_fraction, default=None, metavar="PCT",
                         help="exit 1 when a significant regression is worse than PCT (e.g. 5%%), or when a row "

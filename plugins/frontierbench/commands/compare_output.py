@@ -67,7 +67,8 @@ def summary_line(result: ComparisonResult, threshold: float | None, allow_inconc
         text += " -> FAIL" if result.fails(threshold, allow_inconclusive=allow_inconclusive) else " -> ok"
     gated = sum(r.gate is not None for r in result.rows)
     if gated:
-        text += f"; {len(result.gate_failures)} of {gated} gate(s) failed" + (" -> FAIL" if result.gate_failures else "")
+        text += f"; {len(result.gate_failures)} of {gated} gate(s) failed"
+        text += " -> FAIL" if result.gate_failures else ""
     return text
 
 

@@ -159,9 +159,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", default=None, help="write the markdown here (default: print it)")
 
 
+def build_report(leaderboards: list[str | Path], boards: dict[str, BoardDefinition]) -> str:
+    """The markdown report of the leaderboard files (or folders holding them)."""
+    return render_report([load_leaderboard(p) for p in find_leaderboards(leaderboards)], boards)
+
+
 def main(args: argparse.Namespace) -> int:
-    paths = find_leaderboards(args.leaderboards)
-    report = render_report([load_leaderboard(p) for p in paths], load_boards(args.boards))
+    report = build_report(args.leaderboards, load_boards(args.boards))
     if args.output:
         write_text_atomic(Path(args.output), report)
         print(f"frontierbench report: wrote {args.output}")

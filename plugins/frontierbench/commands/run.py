@@ -1,8 +1,9 @@
 """`frontierbench run`: the main job, end to end.
 
-The reference suite (quick profile unless --full) -> a run record -> `aggregate` -> `check`
-(a report; a gate with --gate) -> `site`. Run it from the repository root, where suite/ and
-leaderboards/ live.
+The reference suite (quick profile unless --full) -> a run record -> aggregate -> check (a report;
+a gate with --gate) -> report -> site. Run it from the repository root, where suite/ and
+leaderboards/ live. Each step is a function call; the first step that fails stops the job with its
+status (bad input raises RecordError, which the CLI reports with exit status 2).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from frontierbench import cli
+from frontierbench.aggregate import aggregate, write_leaderboards
+from frontierbench.commands.check import check_leaderboards
+from frontierbench.commands.report import build_report
+from frontierbench.formats.atomic import write_text_atomic
+from frontierbench.formats.board import find_boards
+from frontierbench.formats.versioned import RecordError
+from frontierbench.site.build import build_site
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,41 +35,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
 
 
-def main(args: argparse.Namespace) -> int:
-    work = Path(args.work)
-    runs = Path(args.boards) / "_runs" if args.publish else work / "runs"
-    leaderboards = Path(args.boards) if args.publish else work / "leaderboards"
+def say(message: str, *, error: bool = False) -> None:
+    print(f"frontierbench run: {message}", file=sys.stderr if error else sys.stdout, flush=True)
+
+
+def run_suite(args: argparse.Namespace, runs: Path) -> tuple[int, list[Path]]:
+    """pytest on the suite, in its own process (the suite imports torch and fixes its threads);
+    returns pytest's exit status and the run records it wrote."""
     before = set(runs.glob("*.json")) if runs.exists() else set()
     command = [sys.executable, "-m", "pytest", args.suite, "-p", "no:cacheprovider", "-q",
-               f"--frontier-out={runs}", f"--frontier-boards={args.boards}"] + ([] if args.full else ["--frontier-quick"])
+               f"--frontier-out={runs}", f"--frontier-boards={args.boards}"]
+    if not args.full:
+        command.append("--frontier-quick")
     if args.country:
         command.append(f"--frontier-country={args.country}")
     command += args.pytest_args
-    print("frontierbench run:", " ".join(command), flush=True)
-    suite_status = subprocess.call(command)
-    new_runs = sorted(set(runs.glob("*.json")) - before) if runs.exists() else []
+    say(" ".join(command))
+    status = subprocess.call(command)
+    written = sorted(set(runs.glob("*.json")) - before) if runs.exists() else []
+    return status, written
+
+
+def main(args: argparse.Namespace) -> int:
+    work = Path(args.work)
+    runs = Path(args.boards) / "_runs" if args.publish else work / "runs"
+    leaderboards_dir = Path(args.boards) if args.publish else work / "leaderboards"
+    boards, _ = find_boards(args.boards)  # a case whose board has no board.toml gets an inferred one
+
+    suite_status, new_runs = run_suite(args, runs)
     if not new_runs:
-        print(f"frontierbench run: the suite wrote no run record (pytest exit {suite_status})", file=sys.stderr)
+        say(f"the suite wrote no run record (pytest exit {suite_status})", error=True)
         return suite_status or 1
-    if suite_status not in (0, 1):
-        print(f"frontierbench run: pytest exited {suite_status}; continuing with its record", file=sys.stderr)
-    inputs = [str(runs)] if args.publish else [str(p) for p in new_runs]
-    status = cli.main(["aggregate", *inputs, "-o", str(leaderboards), "--boards", args.boards])
-    if status:
-        return status
-    boards = sorted(str(p) for p in leaderboards.glob("*/leaderboard.json"))
+    if suite_status not in (0, 1):  # 1: some cases failed; their record is still worth aggregating
+        say(f"pytest exited {suite_status}; continuing with its record", error=True)
+
+    inputs = [runs] if args.publish else new_runs
+    leaderboards = aggregate(inputs, boards, warn=lambda message: say(f"warning: {message}", error=True))
+    if not leaderboards:
+        raise RecordError("no passed case with a board and a metric to rank on; nothing aggregated")
+    paths = write_leaderboards(leaderboards, leaderboards_dir)
+    for path in paths:
+        say(f"wrote {path.as_posix()}")
+
     # One line per board: a reader needs which decisions are not reliable and why; the full
     # tables are a `frontierbench check` away.
     print("\nfrontierbench run: reliability (frontierbench check LEADERBOARDS for the full report)")
-    check_status = cli.main(["check", "--brief", *boards])
+    reliable = check_leaderboards(paths, brief=True) == 0
     report = Path("docs/tradeoffs.md") if args.publish else work / "tradeoffs.md"
-    cli.main(["report", *boards, "--boards", args.boards, "-o", str(report)])
-    status = cli.main(["site", *boards, "-o", args.site])
-    if status:
-        return status
-    index = Path(args.site).resolve() / "index.html"
-    print(f"\nfrontierbench run: open file://{index}")
-    if suite_status == 1:
-        print("frontierbench run: some suite cases failed; see the table above", file=sys.stderr)
+    write_text_atomic(report, build_report(paths, boards))
+    say(f"wrote {report.as_posix()}")
+    site = build_site(paths, args.site)
+    say(f"open file://{site.resolve() / 'index.html'}")
+
+    if suite_status:
+        say(f"pytest exited {suite_status}: some suite cases failed or errored; see the table above", error=True)
+        return suite_status
+    if args.gate and not reliable:
+        say("a decision's DIoR is below 0.95 (--gate)", error=True)
         return 1
-    return check_status if args.gate else 0
+    return 0

@@ -63,7 +63,7 @@ class BoardDefinition(BaseModel):
         return check_slug(name)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "BoardDefinition":
+    def _consistent(self) -> BoardDefinition:
         metrics = [o.metric for o in self.objectives]
         if not metrics:
             raise ValueError("a board needs at least one objective (one gives a ranking, two or more a frontier)")

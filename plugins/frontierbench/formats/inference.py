@@ -112,7 +112,7 @@ def _kind(name: str, provenance: dict[str, Any]) -> str:
     return "info" if declared == "training" else "cost"
 
 
-def seen_metrics(cases: Iterable[Any]) -> "OrderedDict[str, SeenMetric]":
+def seen_metrics(cases: Iterable[Any]) -> OrderedDict[str, SeenMetric]:
     """Metrics of passed cases (records.Case models or plain dicts), in order of first appearance."""
     seen: OrderedDict[str, SeenMetric] = OrderedDict()
     for case in cases:
@@ -128,7 +128,7 @@ def seen_metrics(cases: Iterable[Any]) -> "OrderedDict[str, SeenMetric]":
     return seen
 
 
-def infer_objectives(seen: "OrderedDict[str, SeenMetric]") -> tuple[list, str | None]:
+def infer_objectives(seen: OrderedDict[str, SeenMetric]) -> tuple[list, str | None]:
     """(objectives, primary) by the rules above; ([], None) when nothing can be ranked."""
     from frontierbench.formats.leaderboard import Objective  # pydantic: not at pytest plugin import
 

@@ -104,17 +104,6 @@ def describe_validation_error(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def read_json(path: Path) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
-
-
 def validate_current(raw: bytes, model: type[BaseModel], current_schema: str) -> Any:
     """The file's model, parsed straight from bytes by pydantic (about 2x faster than json.loads
     + validation), if it is valid and of the current schema; else None."""

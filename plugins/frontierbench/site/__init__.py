@@ -1,1 +1,2 @@
-"""Leaderboard JSON -> static HTML pages (views turn leaderboards into page data; build renders)."""
+"""Leaderboard JSON -> static HTML pages: `build.build_site` renders with jinja2 what `views` (page
+data), `badges` (badges and ranks) and `pages` (file names, embedded JSON) compute."""

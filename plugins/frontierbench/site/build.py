@@ -12,6 +12,7 @@ leaves a half-written site where the old one was.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboa
 from frontierbench.formats.metrics import format_value
 from frontierbench.formats.run import RecordError
 from frontierbench.site import views as sd
+from frontierbench.site.badges import BADGES, data_ties, entry_badges
+from frontierbench.site.pages import entry_page, group_page, json_for_script
 from frontierbench.site.history import check_commit_url, recent_changes
 from frontierbench.site.axes import default_axes, display_units
 
@@ -60,12 +63,30 @@ def make_environment(templates: Path | None = None) -> Environment:
     env.filters["fmt"] = lambda v, unit="": format_value(v, unit)
     env.filters["pct"] = lambda v: "—" if v is None else f"{100 * v:.0f}%"
     env.filters["num"] = lambda v: "—" if v is None else f"{v:.3g}"
-    env.globals["BADGES"] = sd.BADGES
+    env.globals["BADGES"] = BADGES
     env.globals["CSP"] = CSP
     return env
 
 
 # ---------------------------------------------------------------- inputs
+
+def check_finite(board: Leaderboard, source: str) -> None:
+    """JSON from Python may hold NaN or Infinity; the site refuses them with the field's path."""
+    for g, group in enumerate(board.groups):
+        for e, entry in enumerate(group.entries):
+            for name, metric in entry.metrics.items():
+                where = f"groups.{g}.entries.{e}.metrics.{name}"
+                for field in ("value", "low", "high", "run_spread"):
+                    x = getattr(metric, field)
+                    if x is not None and not math.isfinite(x):
+                        raise RecordError(f"{source}: field '{where}.{field}': must be finite, got {x!r}")
+                # A sum is finite when every term is (checked one by one only if the sum overflows).
+                if metric.samples and not math.isfinite(math.fsum(metric.samples)):
+                    bad = next((i for i, s in enumerate(metric.samples) if not math.isfinite(s)), None)
+                    if bad is not None:
+                        raise RecordError(f"{source}: field '{where}.samples.{bad}': must be finite, "
+                                          f"got {metric.samples[bad]!r}")
+
 
 def load_board_file(path: Path) -> Leaderboard:
     """load_leaderboard plus what the site needs: a safe board slug, finite numbers, unique names."""
@@ -81,7 +102,7 @@ def load_board_file(path: Path) -> Leaderboard:
         raise RecordError(f"{path}: field 'primary': {board.primary!r} is not one of the objectives {metrics}")
     if len(set(metrics)) != len(metrics):
         raise RecordError(f"{path}: field 'objectives': an objective appears twice in {metrics}")
-    sd.check_finite(board, str(path))
+    check_finite(board, str(path))
     for g, group in enumerate(board.groups):
         names = [e.name for e in group.entries]
         if len(set(names)) != len(names):
@@ -173,14 +194,14 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
     entry_tpl = env.get_template("entry.html")
     objectives = sd.objectives_view(board)
     groups = board.groups
-    pages = [sd.group_page(g, default=(i == 0)) for i, g in enumerate(groups)]
+    pages = [group_page(g, default=(i == 0)) for i, g in enumerate(groups)]
     selector = [{"href": page, "text": group_title(g)} for page, g in zip(pages, groups)]
     x_default, y_default = default_axes(board)
     summary_groups = []
     for index, (group, page) in enumerate(zip(groups, pages)):
         status = sd.reliability_status(group)
-        ties = sd.data_ties(board, group) if group.reliability is None else set()
-        badges = {entry.name: sd.entry_badges(entry, group, ties) for entry in group.entries}
+        ties = data_ties(board, group) if group.reliability is None else set()
+        badges = {entry.name: entry_badges(entry, group, ties) for entry in group.entries}
         shown = display_units(board, group)
         data = sd.board_data(board, group, badges)
         data.update(display=shown, x_default=x_default, y_default=y_default)
@@ -188,8 +209,8 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             root="../../", board=board, group=group, group_index=index, selector=selector,
             objectives=objectives, x_default=x_default, y_default=y_default, shown=shown,
             status=status, budget=sd.budget_text(group), report=group.reliability, leader=sd.leader(board, group),
-            data_json=sd.json_for_script(data), entry_count=len(group.entries),
-            changes=recent_changes(group, {e.name: sd.entry_page(group, e.name) for e in group.entries}, commit_url),
+            data_json=json_for_script(data), entry_count=len(group.entries),
+            changes=recent_changes(group, {e.name: entry_page(group, e.name) for e in group.entries}, commit_url),
             history_runs=len({run for e in group.entries for run in e.runs}),
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
@@ -198,9 +219,9 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
         writer.write(f"{base}/{page}", page_text)
         environment = sd.flatten(group.environment)
         for entry in group.entries:
-            writer.write(f"{base}/{sd.entry_page(group, entry.name)}", entry_tpl.render(
+            writer.write(f"{base}/{entry_page(group, entry.name)}", entry_tpl.render(
                 root="../../../", board=board, group=group, group_href=f"../{page}", entry=entry,
-                data_json=sd.json_for_script(sd.entry_data(board, group, entry, environment, badges[entry.name],
+                data_json=json_for_script(sd.entry_data(board, group, entry, environment, badges[entry.name],
                                                       commit_url)),
             ))
         summary_groups.append({
@@ -250,12 +271,12 @@ def _render_all(paths: list[Path], staging: Path, workers: int, commit_url: str 
     else:
         results = [_render_part(task) for task in tasks]
     seen: dict[str, str] = {}
-    for (index, _, part, _), (name, path_text, _) in zip(tasks, results):
+    for name, path_text, _ in results:
         if name in seen:
             raise RecordError(f"{path_text}: field 'board': {name!r} is also the board of {seen[name]}")
         seen[name] = path_text
     (staging / "boards").mkdir()
-    for (index, _, part, _), (name, _, _) in zip(tasks, results):
+    for (_, _, part, _), (name, _, _) in zip(tasks, results):
         os.replace(Path(part) / "boards" / name, staging / "boards" / name)
     shutil.rmtree(parts)
     return [summary for _, _, summary in sorted(results, key=lambda r: r[0])]

@@ -1,77 +1,27 @@
 """What each site page shows, computed from a Leaderboard: no HTML here, only plain data.
 
-sitegen.py renders these views with jinja2. Keeping the arithmetic (badges, ranks, thinning,
-histograms, number formatting) here makes it testable without a browser, and keeps the templates
-free of logic. Everything is deterministic: the same leaderboard gives the same views.
+build.py renders these views with jinja2. Keeping the arithmetic (thinning, histograms, rounding)
+here and in badges.py makes it testable without a browser, and keeps the templates free of logic.
+Everything is deterministic: the same leaderboard gives the same views.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
 from typing import Any
 
 import numpy as np
-from markupsafe import Markup
 
-from frontierbench.site.history import history_view
 from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry
-from frontierbench.formats.metrics import energy_based, is_timing
-from frontierbench.formats.names import slugify
+from frontierbench.site.badges import BADGES, data_ranks, data_ties, entry_badges
+from frontierbench.site.history import history_view
+from frontierbench.site.pages import entry_page
 from frontierbench.stats.rounding import PAGE_DIGITS, round_sig
-from frontierbench.formats.run import RecordError
-from frontierbench.stats.nested import ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS
 
 # A board page must stay small; entry pages show at most this many histogram bins.
 MAX_BINS = 30
-NOISY_THRESHOLD = 0.10  # run spread or relative interval width above which timing is "noisy"
 
-# Badge codes, their short text and what they mean (the board page's legend uses the same words).
-BADGES = {
-    "robust": ("robust front", "On the Pareto front in at least 95% of the resampled draws."),
-    "likely": ("likely front", "On the Pareto front in 50% to 95% of the draws."),
-    "borderline": ("borderline front", "On the Pareto front in 5% to 50% of the draws."),
-    "tie": ("tie", "Shares its rank on the primary objective with another entry."),
-    "shadowed": ("shadowed by one", "A sole dominator: exactly one entry dominates it, and without that entry it "
-                                    "would be on the front."),
-    "estimated-energy": ("estimated energy", "Energy estimated from TDP and utilisation, not measured by a counter."),
-    "noisy-timing": ("noisy timing", "Timing run spread or 95% interval wider than 10% of the value."),
-    "one-process": ("one process", "Its costs were measured in one process: their intervals are " + ONE_PROCESS_NOTE
-                    + ". Pool repeated runs, or use worker processes, to include it."),
-}
-
-# ---------------------------------------------------------------- names and paths
-
-def short_hash(*parts: str, length: int = 10) -> str:
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-    return digest[:length]
-
-
-def safe_slug(text: str, max_len: int = 40) -> str:
-    """A file-name fragment made only of [a-z0-9-]; never empty, never '.' or '..'."""
-    return slugify(text, max_len) or "x"
-
-
-def group_key(group: Group) -> str:
-    return f"{group.hardware_class}\x1f{group.board_version}"
-
-
-def group_page(group: Group, default: bool) -> str:
-    """The board page of one group, relative to boards/<board>/."""
-    if default:
-        return "index.html"
-    slug = safe_slug(f"{group.hardware_class}-v{group.board_version}")
-    return f"{slug}-{short_hash(group_key(group), length=8)}.html"
-
-
-def entry_page(group: Group, entry_name: str) -> str:
-    """An entry page, relative to boards/<board>/: a safe slug plus a hash of group and name."""
-    return f"entries/{safe_slug(entry_name)}-{short_hash(group_key(group), entry_name)}.html"
-
-
-# ---------------------------------------------------------------- numbers
 
 def histogram(samples: list[float]) -> dict[str, list[float]]:
     """Bins for a sample: one bar per value when the values are few and repeat (0/1 item scores).
@@ -105,108 +55,6 @@ def histogram(samples: list[float]) -> dict[str, list[float]]:
     return {"x": [round_sig(lo + (i + 0.5) * width, 6) for i in range(bins)], "width": [step] * bins,
             "count": counts_list}
 
-
-# ---------------------------------------------------------------- validation
-
-def check_finite(board: Leaderboard, source: str) -> None:
-    """JSON from Python may hold NaN or Infinity; the site refuses them with the field's path."""
-    for g, group in enumerate(board.groups):
-        for e, entry in enumerate(group.entries):
-            for name, metric in entry.metrics.items():
-                where = f"groups.{g}.entries.{e}.metrics.{name}"
-                for field in ("value", "low", "high", "run_spread"):
-                    x = getattr(metric, field)
-                    if x is not None and not math.isfinite(x):
-                        raise RecordError(f"{source}: field '{where}.{field}': must be finite, got {x!r}")
-                # A sum is finite when every term is (checked one by one only if the sum overflows).
-                if metric.samples and not math.isfinite(math.fsum(metric.samples)):
-                    bad = next((i for i, s in enumerate(metric.samples) if not math.isfinite(s)), None)
-                    if bad is not None:
-                        raise RecordError(f"{source}: field '{where}.samples.{bad}': must be finite, "
-                                          f"got {metric.samples[bad]!r}")
-
-
-# ---------------------------------------------------------------- badges and ranks
-
-def noisy_timing(entry: LeaderboardEntry) -> bool:
-    for name, metric in entry.metrics.items():
-        if not is_timing(name, metric.unit, metric.provenance) or metric.value is None:
-            continue
-        if metric.run_spread is not None and metric.run_spread > NOISY_THRESHOLD:
-            return True
-        if metric.low is not None and metric.high is not None and metric.value:
-            if (metric.high - metric.low) / abs(metric.value) > NOISY_THRESHOLD:
-                return True
-    return False
-
-
-def one_process(entry: LeaderboardEntry) -> bool:
-    """Some cost of this entry has an interval from one process only (run-to-run not measured)."""
-    return any(m.interval_scope == WITHIN_ONE_PROCESS and not m.higher_is_better and m.value is not None
-               for m in entry.metrics.values())
-
-
-def energy_estimated(entry: LeaderboardEntry) -> bool:
-    if entry.energy_method == "estimated":
-        return True
-    return any(m.provenance.get("method") == "estimated" for name, m in entry.metrics.items()
-               if energy_based(name, m.provenance))
-
-
-def entry_badges(entry: LeaderboardEntry, group: Group, ties: set[str] | frozenset[str] = frozenset()) -> list[str]:
-    """Badge codes (see BADGES); `ties` comes from data_ties() when the group has no report."""
-    badges = []
-    rel = group.reliability.entries.get(entry.name) if group.reliability else None
-    if rel is not None:
-        if rel.front_label != "off":
-            badges.append(rel.front_label)
-        if rel.tied_with:
-            badges.append("tie")
-        if rel.sole_dominator:
-            badges.append("shadowed")
-    else:  # no report: what the point estimates alone say
-        if entry.name in ties:
-            badges.append("tie")
-        if len(entry.dominated_by) == 1:
-            badges.append("shadowed")
-    if energy_estimated(entry):
-        badges.append("estimated-energy")
-    if noisy_timing(entry):
-        badges.append("noisy-timing")
-    if one_process(entry):
-        badges.append("one-process")
-    return badges
-
-
-def data_ties(board: Leaderboard, group: Group) -> set[str]:
-    """Entries that share their primary value with another entry (for groups without a report)."""
-    seen: dict[float, list[str]] = {}
-    for entry in group.entries:
-        metric = entry.metrics.get(board.primary)
-        if metric is not None and metric.value is not None:
-            seen.setdefault(metric.value, []).append(entry.name)
-    return {name for names in seen.values() if len(names) > 1 for name in names}
-
-
-def data_ranks(board: Leaderboard, group: Group) -> dict[str, int | None]:
-    """Ranks on the primary objective, ties sharing the better rank: used when no report exists."""
-    primary = next(o for o in board.objectives if o.metric == board.primary)
-    sign = -1.0 if primary.direction == "max" else 1.0
-    names, scores = [], []
-    for entry in group.entries:
-        metric = entry.metrics.get(board.primary)
-        if metric is not None and metric.value is not None:
-            names.append(entry.name)
-            scores.append(sign * metric.value)
-    ranks: dict[str, int | None] = {e.name: None for e in group.entries}
-    # scipy.stats.rankdata(method="min") in one numpy line: importing scipy.stats would cost a site
-    # build 0.7 s. An entry's rank is 1 + the number of entries strictly better.
-    ordered = np.sort(scores)
-    ranks.update(zip(names, (np.searchsorted(ordered, scores, side="left") + 1).tolist()))
-    return ranks
-
-
-# ---------------------------------------------------------------- views
 
 def objectives_view(board: Leaderboard) -> list[dict[str, Any]]:
     return [{"metric": o.metric, "label": o.label or o.metric, "unit": o.unit or "",
@@ -386,15 +234,3 @@ def entry_data(board: Leaderboard, group: Group, entry: LeaderboardEntry, enviro
         "params": flatten(entry.params) if entry.params else [],
         "nodeids": entry.nodeids, "runs": entry.runs, "environment": environment,
     }
-
-
-# ---------------------------------------------------------------- embedding
-
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_JSON_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
-
-
-def json_for_script(data: Any) -> Markup:
-    """JSON safe inside <script type="application/json">: no '</script>', no '<!--', no '&'."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return Markup(_JSON_ESCAPE_RE.sub(lambda m: _JSON_ESCAPES[m.group(0)], text))

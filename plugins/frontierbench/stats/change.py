@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from frontierbench.stats.nested import BETWEEN_PROCESSES, WITHIN_ONE_PROCESS
 
 ALPHA = 0.05
 POWER = 0.80

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from frontierbench.stats.intervals import CONFIDENCE, grouped_medians, row_medians
+from frontierbench.stats.grouped import grouped_medians, row_medians
+from frontierbench.stats.intervals import CONFIDENCE
 from frontierbench.stats.scope import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS  # noqa: F401
 
 

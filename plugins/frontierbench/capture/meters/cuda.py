@@ -55,7 +55,7 @@ def device_index() -> int:
 class CudaPeakMemory:
     """Peak bytes allocated by torch on the current device during the block, above its start."""
 
-    def __enter__(self) -> "CudaPeakMemory":
+    def __enter__(self) -> CudaPeakMemory:
         cuda = _torch().cuda
         cuda.synchronize()
         cuda.reset_peak_memory_stats()

@@ -54,7 +54,7 @@ class RaplCounter:
         return self._total_uj / 1e6
 
     @classmethod
-    def discover(cls, root: Path = POWERCAP_ROOT) -> "RaplCounter | None":
+    def discover(cls, root: Path = POWERCAP_ROOT) -> RaplCounter | None:
         domains = sorted(p for p in Path(root).glob("intel-rapl:*") if p.name.count(":") == 1)
         readable = []
         for domain in domains:
@@ -87,7 +87,7 @@ class NvmlCounter:
         return self.nvml.nvmlDeviceGetTotalEnergyConsumption(self.handle) / 1000.0
 
     @classmethod
-    def discover(cls, index: int, nvml: Any = None) -> "NvmlCounter | None":
+    def discover(cls, index: int, nvml: Any = None) -> NvmlCounter | None:
         try:
             if nvml is None:
                 import pynvml as nvml  # nvidia-ml-py

@@ -76,7 +76,7 @@ class PeakMemory:
     def __init__(self, sample_interval: float = 0.001):
         self.sample_interval = sample_interval
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         _release_free_heap()
         if _reset_hwm():
             baseline = _status_kib(b"VmRSS:")
