@@ -19,13 +19,13 @@ always run, inside a peak-memory window and an energy window. Nothing is called 
 from __future__ import annotations
 
 import sys
+from statistics import median
 from typing import Any, Callable
 
 from frontierbench.capture.fixture import CaseResult
 from frontierbench.capture.meters.energy import EnergyMeter
 from frontierbench.capture.meters.memory import PeakMemory
 from frontierbench.formats.inference import board_from_nodeid, extra_info_metrics
-from frontierbench.stats.median import median
 
 OPTION = "--frontier-benchmarks"
 
