@@ -46,7 +46,7 @@ def write_history(folder: Path, n_runs: int, n_entries: int, *, rounds: int = 10
         cases = [case(f"entry-{e:05d}", board="bench", family=f"family-{e % 7}", wall_time=times[e].tolist(),
                       accuracy=scores[e].tolist(), energy=float(scale[e] * 40 * day[e]), items=32)
                  for e in range(n_entries)]
-        record = run_record(cases, run_id=f"run-{r:05d}", started_at=f"2026-01-01T00:00:00+00:00"[:11]
+        record = run_record(cases, run_id=f"run-{r:05d}", started_at="2026-01-01T00:00:00+00:00"[:11]
                             + f"{r // 3600 % 24:02d}:{r // 60 % 60:02d}:{r % 60:02d}+00:00",
                             git_commit=f"{r:040x}")
         paths.append(save_run(record, folder / "runs" / f"run-{r:05d}.json"))
