@@ -11,7 +11,7 @@ import numpy as np
 
 from frontierbench.formats.leaderboard import Group, Leaderboard, LeaderboardEntry
 from frontierbench.formats.metrics import energy_based, is_timing
-from frontierbench.stats.intervals import ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS
+from frontierbench.stats.scope import ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS
 
 NOISY_THRESHOLD = 0.10  # run spread or relative interval width above which timing is "noisy"
 
