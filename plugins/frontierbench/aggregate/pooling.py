@@ -80,7 +80,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
 
     # The unit of replication is the (run, process) pair (stats/nested.py): unit codes sort by
     # pool, then run, then process, so each pool's units are contiguous and in run order.
-    row_process = cases["process"].to_numpy()[m["case"].to_numpy()] + 1
+    process = cases["process"].to_numpy() if "process" in cases else np.full(len(cases), -1)  # tidy frames of old
+    row_process = process[m["case"].to_numpy()] + 1
     unit_key = (pool_id.astype(np.int64) * (len(tidy.runs) + 1) + row_run) * (int(row_process.max(initial=0)) + 1) \
         + row_process
 
