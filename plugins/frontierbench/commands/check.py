@@ -123,6 +123,10 @@ def render_brief(console: Console, leaderboard: Leaderboard, group: Group, repor
         ("reliable", "green") if not failures else ("NOT reliable", "bold red"),
         f" · lowest DIoR {min(diors):.3f}" if diors else " · no applicable family",
         f" · leader {' = '.join(leaders) or '–'}")
+    single = sum(getattr(e, "processes", None) == 1 for e in report.entries.values())
+    if single:
+        line.append(f" · {single} of {len(report.entries)} entries from one process (run-to-run variation "
+                    f"not measured)", style="yellow")
     console.print(line)
     for family, decision, value in failures:
         console.print(Text(f"  ✗ family {family}: the {decision} decision has DIoR {value:.3f} < {min_dior:g}",
