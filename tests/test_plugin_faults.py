@@ -124,6 +124,9 @@ def test_under_xdist_metered_cases_refuse_clearly_and_are_still_recorded(pyteste
     pytester.makepyfile(**XDIST_SUITE)
     run = run_frontier("-n", "2", "-rs", subprocess=True)
     run.result.assert_outcomes(passed=2, skipped=2)
+    # every metered case was refused: the session fails, saying why once
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stdout.fnmatch_lines(["frontierbench: every metered case was refused: *xdist*"])
 
     # one clear message, shown once for all the refused cases
     run.result.stdout.fnmatch_lines([f"SKIPPED [[]2[]] *{XDIST_MESSAGE[:60]}*"])

@@ -1,4 +1,4 @@
-"""`frontierbench COMMAND`: run, aggregate, check, compare, site, report, board, schema, history.
+"""`frontierbench COMMAND`: run, aggregate, check, compare, site, report, board, recover, schema, history.
 
 Each sub-command lives in its own module, which exposes `add_arguments(parser)` and
 `main(args) -> int` (the pyperf pattern). Modules are imported only when their command runs, so
@@ -23,6 +23,7 @@ COMMANDS = {
     "site": ("frontierbench.commands.site", "render leaderboards as a static site"),
     "report": ("frontierbench.commands.report", "the trade-offs each board declares, as measured (markdown)"),
     "board": ("frontierbench.commands.board", "board init NAME [RUNS...]: write a commented board.toml to edit"),
+    "recover": ("frontierbench.commands.recover", "journals of runs that died -> run records (status crashed)"),
     "schema": ("frontierbench.commands.schema", "print the JSON Schema of a file format"),
     "history": ("frontierbench.commands.history", "keep a folder of run records across CI runs: add, prune, latest"),
 }

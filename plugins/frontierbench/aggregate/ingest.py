@@ -18,6 +18,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from frontierbench.formats.inference import board_from_nodeid, extra_info_metrics
+from frontierbench.formats.journal import JOURNAL_SUFFIX, find_journals, is_locked, recover_journal
 from frontierbench.formats.metrics import STANDARD
 from frontierbench.formats.names import slugify
 from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME
@@ -68,6 +69,30 @@ def git_commit_of(environment: dict[str, Any]) -> str | None:
         if isinstance(environment.get(key), str):
             return environment[key]
     return None
+
+
+def recover_journals(paths: list[str | Path], warnings: list[str]) -> list[str | Path]:
+    """A journal left by a run that died becomes its record (status "crashed") before reading: in
+    the given directories, and in place of a journal given by name. A live run's is left alone."""
+    given: list[str | Path] = []
+    for path in map(Path, paths):
+        is_journal = path.name.endswith(JOURNAL_SUFFIX)
+        for journal in find_journals(path) if path.is_dir() else [path] if is_journal else []:
+            if is_locked(journal):
+                warnings.append(f"{display_path(journal)}: a run still in progress; skipped")
+                continue
+            try:
+                recovered = recover_journal(journal)
+            except OSError as exc:
+                raise RecordError(f"{display_path(journal)}: cannot write the record recovered from this journal "
+                                  f"({exc.strerror or exc}); run `frontierbench recover` where it can") from exc
+            warnings.append(f"{display_path(journal)}: the journal of a run that died; recovered as "
+                            f"{display_path(recovered.record_path)} (status crashed)")
+            if is_journal:
+                given.append(recovered.record_path)
+        if not is_journal:
+            given.append(path)
+    return given
 
 
 def discover(paths: list[str | Path]) -> list[Path]:
@@ -241,6 +266,7 @@ def load_inputs(paths: list[str | Path], *, default_board: str | None = None,
     """
     load = load or load_input
     warnings: list[str] = []
+    paths = recover_journals(paths, warnings)
     runs: dict[str, LoadedRun] = {}
     by_id: dict[str, LoadedRun] = {}
     explicit = {Path(p).resolve() for p in paths if not Path(p).is_dir()}

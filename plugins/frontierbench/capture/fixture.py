@@ -12,6 +12,7 @@ from typing import Any, Callable
 from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
 from frontierbench.capture.meters.memory import PeakMemory
+from frontierbench.formats.metrics import DERIVED, FULL_CYCLE_PREFIX, STANDARD
 
 # Slow workloads are bounded the way pytest-benchmark's pedantic mode is: a first call longer than
 # this switches from calibration to a fixed number of rounds that fits the time budget.
@@ -20,6 +21,9 @@ QUICK_ROUNDS = 5  # at 5 rounds a side, compare sees a 10% change up to ~4.7% ro
 FULL_MIN_ROUNDS = 5
 FULL_TIME_BUDGET_S = 10.0
 PROGRESS_AFTER_S = 2.0
+# What frontier.measure() and the session produce per call (wall_time, memory, energy, carbon,
+# throughput) and what aggregate derives: a case may not set these itself.
+METERED = frozenset(name for name, spec in STANDARD.items() if spec.per_call and spec.kind in ("cost", "rate"))
 
 
 class MetricError(ValueError):
@@ -42,6 +46,7 @@ class CaseResult:
     energy_window: EnergyWindow | None = None
     measured: bool = False
     gates: dict[str, str] | None = None  # the marker's max_regression, {metric: "5%"} (formats.gates)
+    process: int | None = None  # the worker process's index, with --frontier-processes
 
     def to_case_dict(self, outcome: str, duration: float | None, error: str | None) -> dict[str, Any]:
         case = {"nodeid": self.nodeid, "entry": self.entry, "board": self.board, "family": self.family,
@@ -51,7 +56,18 @@ class CaseResult:
                 "energy_window": None if self.energy_window is None else vars(self.energy_window).copy()}
         if self.gates:
             case["gates"] = dict(self.gates)
+        if self.process is not None:
+            case["process"] = self.process
         return case
+
+    def names(self) -> dict[str, Any]:
+        """What the journal's `started` line holds: enough to record the case if it never ends."""
+        names = {"nodeid": self.nodeid, "entry": self.entry}
+        for key in ("board", "family", "device", "process"):
+            value = getattr(self, key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                names[key] = value
+        return names
 
 
 def _number(value: Any, *, case: str, name: str, what: str = "value") -> float:
@@ -95,7 +111,17 @@ class FrontierFixture:
     # -- reported figures ------------------------------------------------------------------
     def metric(self, name: str, value: Any, *, unit: str, higher_is_better: bool,
                samples: Any = None, provenance: dict[str, Any] | None = None) -> None:
-        """Record any figure. Costs (higher_is_better=False) may not be negative."""
+        """Record any figure. Costs (higher_is_better=False) may not be negative. The metered
+        figures (wall_time, energy...) are the meters' alone: a case may not set them."""
+        if name in METERED or name in DERIVED or str(name).startswith(FULL_CYCLE_PREFIX):
+            raise MetricError(f"{self._case.nodeid}: metric {name!r} is "
+                              f"{'measured' if name in METERED else 'derived'} by frontierbench and cannot be "
+                              f"set by the case; report your own figure under another name")
+        self._store(name, value, unit=unit, higher_is_better=higher_is_better, samples=samples,
+                    provenance=provenance)
+
+    def _store(self, name: str, value: Any, *, unit: str, higher_is_better: bool,
+               samples: Any = None, provenance: dict[str, Any] | None = None) -> None:
         case = self._case.nodeid
         if not name or not isinstance(name, str):
             raise MetricError(f"{case}: a metric needs a non-empty string name, got {name!r}")
@@ -206,18 +232,18 @@ class FrontierFixture:
         stats = benchmark.stats
         per_round = list(stats.stats.data) if stats is not None else [first_call_s]
         iterations_done = stats.iterations if stats is not None else 1
-        self.metric("wall_time", median(per_round), unit="s", higher_is_better=False, samples=per_round,
+        self._store("wall_time", median(per_round), unit="s", higher_is_better=False, samples=per_round,
                     provenance={"method": "pytest-benchmark", "timer": "time.perf_counter",
                                 "mode": plan["mode"], "rounds": len(per_round), "iterations": iterations_done,
                                 "cuda_synchronized": on_cuda, "memory_pass": "first warm-up call"})
-        self.metric("throughput", items / median(per_round) if median(per_round) > 0 else 0.0,
+        self._store("throughput", items / median(per_round) if median(per_round) > 0 else 0.0,
                     unit="items/s", higher_is_better=True,  # samples: derive from wall_time's
                     provenance={"method": "derived", "formula": "items / wall_time", "items": items})
-        self.metric("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
+        self._store("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
                     provenance={"method": memory.method, "covers": "process RSS above its start",
                                 "pass": "separate memory pass"})
         if cuda_memory is not None:
-            self.metric("cuda_peak_memory", cuda_memory.peak_bytes, unit="B", higher_is_better=False,
+            self._store("cuda_peak_memory", cuda_memory.peak_bytes, unit="B", higher_is_better=False,
                         provenance={"method": "torch.cuda.max_memory_allocated", "covers": case.device,
                                     "pass": "separate memory pass"})
         return result
@@ -234,8 +260,6 @@ class FrontierFixture:
             budget = 1.0 if self.quick else FULL_TIME_BUDGET_S
             floor = QUICK_ROUNDS if self.quick else FULL_MIN_ROUNDS
             planned = max(floor, min(100, int(budget / max(first_call_s, 1e-9))))
-            if first_call_s > SLOW_CALL_S:
-                planned = max(floor, min(planned, int(budget / first_call_s)))
             its = iterations or max(1, min(1000, int(0.002 / max(first_call_s, 1e-9))))
             return {"mode": "pedantic", "rounds": planned, "warmup_rounds": warmup, "iterations": its,
                     "expected_calls": (planned + warmup) * its}

@@ -21,6 +21,11 @@ from frontierbench.formats.board import find_boards
 from frontierbench.formats.versioned import RecordError
 from frontierbench.site.build import build_site
 
+# The full profile runs every case in FULL_PROCESSES fresh worker interpreters, one pass each: a
+# case that crashes costs only itself, and the spread between processes is measured. Chosen from
+# what it costs (docs/performance.md, "Worker processes").
+FULL_PROCESSES = 3
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suite", default="suite", help="the benchmark cases (default: suite/)")
@@ -32,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the leaderboards and the run record into --boards (the published ones)")
     parser.add_argument("--gate", action="store_true", help="fail when a decision's DIoR is below 0.95")
     parser.add_argument("--country", default=None, help="ISO3 country for the carbon intensity")
+    parser.add_argument("--processes", type=int, default=None, metavar="N",
+                        help=f"worker processes (pytest --frontier-processes; default {FULL_PROCESSES} with --full, "
+                             f"0 for the quick profile: in the pytest process)")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
 
 
@@ -49,6 +57,9 @@ def run_suite(args: argparse.Namespace, runs: Path) -> tuple[int, list[Path]]:
         command.append("--frontier-quick")
     if args.country:
         command.append(f"--frontier-country={args.country}")
+    processes = args.processes if args.processes is not None else (FULL_PROCESSES if args.full else 0)
+    if processes:
+        command.append(f"--frontier-processes={processes}")
     command += args.pytest_args
     say(" ".join(command))
     status = subprocess.call(command)

@@ -32,7 +32,7 @@ RUN_SCHEMA = f"{RUN_SCHEMA_NAME}/{RUN_SCHEMA_VERSION}"
 STANDARD_UNITS = {name: spec.unit for name, spec in STANDARD.items() if spec.per_call and spec.kind != "quality"}
 
 
-OMITTED_WHEN_NONE = ("process",)
+OMITTED_WHEN_NONE = ("process", "cut_short")
 
 
 class Provenance(BaseModel):
@@ -88,11 +88,13 @@ class Case(BaseModel):
     # The worker process that ran this case (0, 1, ... with --frontier-processes), so statistics
     # can tell variation between processes from variation within one.
     process: int | None = None
+    # True for a case that never finished: the process died or was interrupted during it.
+    cut_short: bool | None = None
 
     @model_serializer(mode="wrap")
     def _omit_absent_optional_fields(self, handler: Any) -> dict[str, Any]:
-        # process is written only when it says something, so a record of a run without workers
-        # is byte for byte what it was before it existed.
+        # process and cut_short are written only when they say something, so a record of a run
+        # without workers or deaths is byte for byte what it was before they existed.
         data = handler(self)
         for key in OMITTED_WHEN_NONE:
             if data.get(key) is None:
@@ -113,7 +115,9 @@ class RunRecord(BaseModel):
     run_id: str
     started_at: str
     finished_at: str | None = None
-    status: Literal["complete", "interrupted"]
+    # complete; interrupted (Ctrl-C, SIGTERM, pytest.exit); crashed (recovered from the journal
+    # of a process that died)
+    status: Literal["complete", "interrupted", "crashed"]
     environment: Environment
     config: dict[str, Any] = Field(default_factory=dict)
     cases: list[Case] = Field(default_factory=list)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
+import importlib.util
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -37,22 +41,27 @@ class LookupCache:
 
     Importing codecarbon and reading its tables costs about half a second per session; its
     answers depend only on the key (codecarbon's version and the question), so they are reused.
+    A file of the wrong shape (not an object, an answer missing a field, a negative or non-finite
+    power or intensity) is not trusted: it is ignored with a warning, codecarbon is asked again,
+    and the file is rebuilt.
     """
 
     def __init__(self, path: Path | None):
         self.path = path
 
-    def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get(self, key: dict[str, Any], compute: Callable[[], dict[str, Any]],
+            check: Callable[[Any], str | None] = lambda answer: None) -> dict[str, Any]:
         if self.path is None:
-            return compute()
+            return _checked(compute(), check, "codecarbon")
         name = json.dumps({**key, "codecarbon": codecarbon_version()}, sort_keys=True)
-        try:
-            entries = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            entries = {}
+        entries = self._read()
         if name in entries:
-            return entries[name]
-        value = compute()
+            problem = check(entries[name])
+            if problem is None:
+                return entries[name]
+            warnings.warn(f"{self.path}: ignoring the cached answer to {key.get('question')!r}: {problem}; "
+                          f"asking codecarbon again", CacheWarning, stacklevel=2)
+        value = _checked(compute(), check, "codecarbon")
         entries[name] = value
         try:
             from frontierbench.formats.atomic import write_json_atomic
@@ -61,6 +70,63 @@ class LookupCache:
         except OSError:
             pass  # a read-only checkout still measures; it just asks codecarbon again next time
         return value
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            warnings.warn(f"{self.path}: unreadable ({exc}); ignored and rebuilt", CacheWarning, stacklevel=3)
+            return {}
+        try:
+            entries = json.loads(text)
+        except ValueError as exc:
+            warnings.warn(f"{self.path}: not valid JSON ({exc}); ignored and rebuilt", CacheWarning, stacklevel=3)
+            return {}
+        if not isinstance(entries, dict):
+            warnings.warn(f"{self.path}: expected a JSON object, found {type(entries).__name__}; ignored and "
+                          f"rebuilt", CacheWarning, stacklevel=3)
+            return {}
+        return entries
+
+
+class CacheWarning(UserWarning):
+    """The codecarbon cache file was damaged or held impossible values; it is rebuilt."""
+
+
+def _checked(answer: Any, check: Callable[[Any], str | None], source: str) -> Any:
+    problem = check(answer)
+    if problem is not None:
+        raise CarbonConfigError(f"{source} gave an answer that cannot be used: {problem}")
+    return answer
+
+
+def _non_negative_numbers(answer: Any, fields: tuple[str, ...]) -> str | None:
+    """None if `answer` is a dict whose `fields` are finite numbers >= 0, else what is wrong."""
+    if not isinstance(answer, dict):
+        return f"expected an object, found {answer!r:.60}"
+    for name in fields:
+        value = answer.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"field {name!r} is {value!r:.60}, not a number"
+        if not math.isfinite(value) or value < 0:
+            return f"field {name!r} is {value!r}; a power or an intensity is a finite number >= 0"
+    return None
+
+
+def intensity_problem(answer: Any) -> str | None:
+    problem = _non_negative_numbers(answer, ("g_per_kwh",))
+    if problem is None and not isinstance(answer.get("provenance"), dict):
+        return "field 'provenance' is missing"
+    return problem
+
+
+def power_model_problem(answer: Any) -> str | None:
+    problem = _non_negative_numbers(answer, ("cpu_tdp_w", "ram_w"))
+    if problem is None and not isinstance(answer.get("tdp_source"), str):
+        return "field 'tdp_source' is missing"
+    return problem
 
 
 @dataclass
@@ -84,7 +150,7 @@ class GridIntensity:
 def resolve_intensity(config: CarbonConfig, cache: LookupCache | None = None) -> GridIntensity:
     """The pinned grid intensity, from an explicit value or codecarbon's offline country mix."""
     found = (cache or LookupCache(None)).get({"question": "grid intensity", **config.describe()},
-                                              lambda: _ask_codecarbon_intensity(config))
+                                              lambda: _ask_codecarbon_intensity(config), intensity_problem)
     return GridIntensity(found["g_per_kwh"], found["provenance"])
 
 
@@ -131,7 +197,7 @@ class EnergyEstimator:
     @cached_property
     def inputs(self) -> dict[str, Any]:
         return self.cache.get({"question": "power model", "cpu": self.cpu_model, "cpus": self.logical_cpus},
-                              self._ask_codecarbon)
+                              self._ask_codecarbon, power_model_problem)
 
     def _ask_codecarbon(self) -> dict[str, Any]:
         _quiet_codecarbon()
@@ -170,10 +236,50 @@ def cpu_power_from_load(tdp_w: float, load_percent: float, cpu_model: str) -> fl
     return max(tdp_w * (load_percent / 100.0), tdp_w * 0.1)
 
 
+class CarbonConfigError(ValueError):
+    """A carbon option that cannot be used; the message names the option."""
+
+
+def codecarbon_countries() -> dict[str, str] | None:
+    """ISO 3166-1 alpha-3 code -> country name, from codecarbon's own offline table (read as a
+    file: importing codecarbon costs half a second). None when codecarbon is not installed."""
+    spec = importlib.util.find_spec("codecarbon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    table = Path(list(spec.submodule_search_locations)[0]) / "data" / "private_infra" / "global_energy_mix.json"
+    try:
+        mix = json.loads(table.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {code: str(row.get("country_name", code)) for code, row in mix.items() if isinstance(row, dict)}
+
+
+def check_country(country: str, option: str) -> str:
+    code = country.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise CarbonConfigError(f"{option} {country!r}: give an ISO 3166-1 alpha-3 code, e.g. FRA, DEU, USA")
+    known = codecarbon_countries()
+    if known is not None and code not in known:
+        raise CarbonConfigError(f"{option} {country!r}: not a country in codecarbon's energy-mix table "
+                                f"(ISO 3166-1 alpha-3, e.g. FRA, DEU, USA)")
+    return code
+
+
 def carbon_config_from(country: str | None, intensity: str | float | None) -> CarbonConfig:
-    country = country or os.environ.get("FRONTIERBENCH_COUNTRY") or None
-    raw = intensity if intensity not in (None, "") else os.environ.get("FRONTIERBENCH_CARBON_INTENSITY")
-    value = float(raw) if raw not in (None, "") else None
-    if value is not None and (value < 0 or value != value):
-        raise ValueError(f"carbon intensity must be a non-negative number of gCO2e/kWh, got {raw!r}")
-    return CarbonConfig(country=country.upper() if country else None, intensity_g_per_kwh=value)
+    """The carbon options, checked: a bad one is a CarbonConfigError naming the option."""
+    option = "--frontier-country"
+    if not country:
+        country, option = os.environ.get("FRONTIERBENCH_COUNTRY") or None, "FRONTIERBENCH_COUNTRY"
+    raw, intensity_option = intensity, "--frontier-carbon-intensity"
+    if raw in (None, ""):
+        raw, intensity_option = os.environ.get("FRONTIERBENCH_CARBON_INTENSITY"), "FRONTIERBENCH_CARBON_INTENSITY"
+    value = None
+    if raw not in (None, ""):
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise CarbonConfigError(f"{intensity_option} {raw!r}: the carbon intensity must be a finite "
+                                    f"number >= 0 of gCO2e/kWh")
+    return CarbonConfig(country=check_country(country, option) if country else None, intensity_g_per_kwh=value)
