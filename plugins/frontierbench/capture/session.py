@@ -174,7 +174,8 @@ class FrontierSession:
         raw = case.to_case_dict(outcome, duration, error)
         recorder = self.get_recorder()
         try:
-            recorder.complete(raw)
+            with own_work():  # the first case's completion may import codecarbon
+                recorder.complete(raw)
             self.config.hook.pytest_frontier_case(config=self.config, case=raw)
             checked = recorder.check(raw)
             recorder.check_unique(checked)
