@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except RecordError as exc:
         print(f"frontierbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be read or written: name it, no traceback
+        where = exc.filename if exc.filename is not None else "<output>"
+        print(f"frontierbench {args.command}: error: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from frontierbench.formats.versioned import (
     read_bytes,
     validate_current,
 )
+from frontierbench.formats.values import NonNegative, PositiveCount
 
 
 @dataclass
@@ -121,13 +122,13 @@ def discover(paths: list[str | Path]) -> list[Path]:
 
 class _PBStats(BaseModel):
     model_config = ConfigDict(extra="allow")
-    median: float
-    rounds: int
-    min: float | None = None
-    max: float | None = None
-    iqr: float | None = None
-    iterations: int = 1
-    data: list[float] | None = None
+    median: NonNegative
+    rounds: PositiveCount
+    min: NonNegative | None = None
+    max: NonNegative | None = None
+    iqr: NonNegative | None = None
+    iterations: PositiveCount = 1
+    data: list[NonNegative] | None = None
 
 
 class _PBBenchmark(BaseModel):
@@ -172,8 +173,8 @@ def from_pytest_benchmark(data: dict[str, Any], *, source: str, sha256: str,
     try:
         parsed = _PBFile.model_validate(data)
     except ValidationError as exc:
-        raise RecordError(describe_validation_error(exc, source).replace(
-            "invalid _PBFile", "invalid pytest-benchmark JSON")) from exc
+        raise RecordError(describe_validation_error(exc, f"{source}: pytest-benchmark JSON")
+                          .replace("this _PBFile", "this file")) from exc
     warnings = []
     machine = parsed.machine_info
     commit = parsed.commit_info or {}

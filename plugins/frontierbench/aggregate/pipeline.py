@@ -40,6 +40,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import cached_loader
@@ -49,6 +51,7 @@ from frontierbench.aggregate.groups import build_group
 from frontierbench.aggregate.ingest import LoadedRun, load_inputs
 from frontierbench.formats.leaderboard import Group, InputRun, Leaderboard, save_leaderboard
 from frontierbench.formats.run import RecordError
+from frontierbench.formats.values import describe_problems
 from frontierbench.aggregate.tidy import ENTRY_KEYS, GROUP_KEYS, Tidy, Warn, default_warn, tidy_frames
 from frontierbench.aggregate.tidy import AggregateWarning as AggregateWarning  # raised through `warn`
 
@@ -175,7 +178,17 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
-    return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict, warn=warn)
+    try:
+        return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict,
+                              warn=warn)
+    except ValidationError as exc:
+        # Every input value is finite and bounded, but a product or quotient of them (a hypervolume,
+        # energy per correct answer) can still overflow: say so, naming the inputs.
+        names = ", ".join(run.path for run in runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+        where, message = describe_problems(exc.errors())[0]
+        raise RecordError(f"{names}: aggregating gives a {exc.title} whose field '{where}' is refused ({message}): "
+                          f"the inputs' values, or a board.toml reference_point, are too large or too small "
+                          f"to compute with") from None
 
 
 def with_inferred_boards(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, strict: bool = False,
@@ -221,4 +234,10 @@ def leaderboard_path(out_dir: str | Path, board: str) -> Path:
 def write_leaderboards(leaderboards: dict[str, Leaderboard], out_dir: str | Path) -> list[Path]:
     """Write each leaderboard atomically; paths are checked before the first write."""
     targets = [(leaderboard_path(out_dir, name), board) for name, board in sorted(leaderboards.items())]
-    return [save_leaderboard(board, path) for path, board in targets]
+    written = []
+    for path, board in targets:
+        try:
+            written.append(save_leaderboard(board, path))
+        except ValueError as exc:  # json refuses NaN and infinity: nothing half-written is left
+            raise RecordError(f"{path}: not written: {exc}") from None
+    return written

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from frontierbench.aggregate import aggregate, write_leaderboards
 from frontierbench.formats.board import find_boards
@@ -34,9 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():  # found now, not after all the work
+        raise RecordError(f"{output}: -o/--output must be a folder (leaderboards/<board>/ go in it); "
+                          f"this is an existing file")
     boards, _ = find_boards(args.boards)
     if args.draws < 1:
         raise RecordError(f"--draws must be at least 1, got {args.draws}")
+    if args.seed < 0:
+        raise RecordError(f"--seed must be 0 or more, got {args.seed}")
 
     def warn(message: str) -> None:
         print(f"frontierbench aggregate: warning: {message}", file=sys.stderr)

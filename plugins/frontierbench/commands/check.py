@@ -31,6 +31,7 @@ from frontierbench.formats.leaderboard import find_leaderboards as leaderboard_f
 from frontierbench.formats.run import RecordError, describe_validation_error
 from frontierbench.reliability import assess_group, failing_decisions
 from frontierbench.formats.reliability import ReliabilityReport
+from frontierbench.formats.values import describe_problems
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -261,6 +262,8 @@ def check_leaderboards(paths: list[str | Path], *, min_dior: float = 0.95, draws
         raise RecordError(f"--min-dior must be between 0 and 1, got {min_dior}")
     if draws < 1:
         raise RecordError(f"--draws must be positive, got {draws}")
+    if seed < 0:
+        raise RecordError(f"--seed must be 0 or more, got {seed}")
     # Off a terminal (CI logs, files), wide enough that numbers and names are never cut.
     console = Console(highlight=False, width=None if Console().is_terminal else 180)
     any_failure = False
@@ -273,6 +276,13 @@ def check_leaderboards(paths: list[str | Path], *, min_dior: float = 0.95, draws
                 board = board_of(leaderboard, group, source)
                 try:
                     report = assess_group(group, board, draws=draws, seed=seed, min_dior=min_dior)
+                    # Checked as a stored report would be: extreme inputs can overflow (a hypervolume).
+                    report = ReliabilityReport.model_validate(report.model_dump())
+                except ValidationError as exc:
+                    where, message = describe_problems(exc.errors())[0]
+                    raise RecordError(f"{source}: field 'groups.{index}': assessing it gives a reliability "
+                                      f"report whose '{where}' is refused ({message}): its values or "
+                                      f"reference_point are too large or too small to compute with") from None
                 except ValueError as exc:
                     raise RecordError(f"{source}: field 'groups.{index}': {exc}") from exc
             show = render_brief if brief else render

@@ -359,13 +359,13 @@ def parse_fraction(text: str) -> float:
     """"5%" -> 0.05, "0.05" -> 0.05; a bare number above 1 is read as percent ("5" -> 0.05)."""
     raw = str(text).strip()
     try:
-        if raw.endswith("%"):
-            return float(raw[:-1]) / 100.0
-        value = float(raw)
+        value = float(raw[:-1]) / 100.0 if raw.endswith("%") else float(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected a percentage such as 5% or a fraction such as 0.05, got {text!r}") from None
-    return value / 100.0 if value > 1 else value
+    if not 0 <= value < float("inf"):  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"expected a percentage of 0 or more, got {text!r}")
+    return value / 100.0 if value > 1 and not raw.endswith("%") else value
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,6 +399,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from frontierbench.commands.compare_output import render_markdown, render_table
 
+    if not 0 < args.alpha < 1:
+        raise RecordError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    if args.draws < 1:
+        raise RecordError(f"--draws must be at least 1, got {args.draws}")
+    if args.seed < 0:
+        raise RecordError(f"--seed must be 0 or more, got {args.seed}")
     gates = None
     if not args.no_gates:
         boards, _ = find_boards(args.boards)

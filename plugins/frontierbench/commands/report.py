@@ -19,6 +19,7 @@ from frontierbench.formats.metrics import is_time_unit
 from frontierbench.formats.markdown import code_span, escape_text, table
 from frontierbench.stats.bootstrap import bootstrap_statistic, percentile_interval, ratio_interval
 from frontierbench.formats.leaderboard import Group, Leaderboard, MetricEstimate, find_leaderboards, load_leaderboard
+from frontierbench.formats.run import RecordError
 
 DRAWS = 2000
 
@@ -165,7 +166,12 @@ def build_report(leaderboards: list[str | Path], boards: dict[str, BoardDefiniti
 
 
 def main(args: argparse.Namespace) -> int:
-    report = build_report(args.leaderboards, load_boards(args.boards))
+    if args.output and Path(args.output).is_dir():
+        raise RecordError(f"{args.output}: -o/--output must be a file to write the markdown to; this is a folder")
+    boards = load_boards(args.boards)
+    if not boards:
+        raise RecordError(f"{args.boards}: no <board>/board.toml found; pass --boards")
+    report = build_report(args.leaderboards, boards)
     if args.output:
         write_text_atomic(Path(args.output), report)
         print(f"frontierbench report: wrote {args.output}")

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from frontierbench.formats.gates import parse_gates
 from frontierbench.formats.leaderboard import Objective
 from frontierbench.formats.names import check_slug
+from frontierbench.formats.values import Flag, Number, PositiveCount
 from frontierbench.formats.versioned import RecordError, describe_validation_error
 
 
@@ -46,16 +47,16 @@ class BoardDefinition(BaseModel):
     version: str
     objectives: list[Objective]
     primary: str
-    reference_point: dict[str, float] = Field(default_factory=dict)
-    top_k: int = 3
+    reference_point: dict[str, Number] = Field(default_factory=dict)
+    top_k: PositiveCount = 3
     # Inference counts at which full-cycle energy (training + N inferences) is reported.
-    usage_intensities: list[int] = Field(default_factory=lambda: [1_000, 1_000_000])
+    usage_intensities: list[PositiveCount] = Field(default_factory=lambda: [1_000, 1_000_000])
     comparisons: list[Comparison] = Field(default_factory=list)
     # metric -> "5%" | "-0.5 points" | "0.002": how much worse `compare` tolerates (formats.gates).
     gates: dict[str, str] = Field(default_factory=dict)
     # True for a board built from the metrics found (no board.toml): no fixed reference point, so
     # no hypervolume; the leaderboard and the site say so.
-    inferred: bool = False
+    inferred: Flag = False
 
     @field_validator("name")
     @classmethod
@@ -94,11 +95,15 @@ class BoardDefinition(BaseModel):
 def load_board(path: str | Path) -> BoardDefinition:
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise RecordError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise RecordError(f"{path}: not valid TOML: {exc}") from exc
+        raise RecordError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise RecordError(f"{path}: not valid TOML: nested too deeply to read") from None
     try:
         return BoardDefinition.model_validate(data)
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from frontierbench.formats.atomic import write_json_atomic
 from frontierbench.formats.versioned import (
@@ -25,6 +25,20 @@ from frontierbench.formats.versioned import (
     schema_version,
 )
 from frontierbench.formats.reliability import ReliabilityReport
+from frontierbench.formats.values import (
+    COST_UNITS,
+    Count,
+    Flag,
+    JsonObject,
+    NonNegative,
+    Number,
+    OpenModel,
+    PositiveCount,
+    Samples,
+    Timestamp,
+    check_cost,
+)
+from frontierbench.formats.names import check_slug
 
 LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
 LEADERBOARD_SCHEMA_VERSION = 1
@@ -39,106 +53,101 @@ class Objective(BaseModel):
 
     metric: str
     direction: Literal["min", "max"]
-    margin: float = 0.0  # the practical margin for the delta-front
+    margin: NonNegative = 0.0  # the practical margin for the delta-front
     margin_kind: Literal["relative", "absolute"] = "relative"
     label: str | None = None
     unit: str | None = None
-    log_scale: bool = False
+    log_scale: Flag = False
 
 
-class MetricEstimate(BaseModel):
+class MetricEstimate(OpenModel):
     """A pooled metric: point estimate, 95% interval, samples and where they came from."""
 
-    model_config = ConfigDict(extra="allow")
-
-    value: float | None
-    low: float | None = None
-    high: float | None = None
+    value: Number | None
+    low: Number | None = None
+    high: Number | None = None
     unit: str
-    higher_is_better: bool
+    higher_is_better: Flag
     estimator: Literal["median", "mean", "value", "derived"] = "value"
     interval: Literal["quantile", "bootstrap", "t", "none"] = "none"  # t: Student t over processes
-    n: int = 0
+    n: Count = 0
     sample_kind: Literal["rounds", "items", "runs"] | None = None
-    samples: list[float] | None = None
-    run_values: list[float] = Field(default_factory=list)  # one point value per input run
-    run_spread: float | None = None  # (max - min) / |median| of run_values, when >= 2 runs
+    samples: Samples | None = None
+    run_values: list[Number] = Field(default_factory=list)  # one point value per input run
+    run_spread: NonNegative | None = None  # (max - min) / |median| of run_values, when >= 2 runs
     # What the interval of a cost covers (stats/nested.py): "between processes" when it was computed
     # from two or more processes or runs (the unit of replication), "within one process" when only
     # one was measured, so run-to-run variation is not in it; `interval_note` then says so in words.
     interval_scope: Literal["between processes", "within one process"] | None = None
     interval_note: str | None = None
-    replicates: int | None = None  # processes or runs behind the estimate
-    unit_sizes: list[int] | None = None  # samples per process, in the order of `samples`
-    provenance: dict[str, Any] = Field(default_factory=dict)
+    replicates: Count | None = None  # processes or runs behind the estimate
+    unit_sizes: list[Count] | None = None  # samples per process, in the order of `samples`
+    provenance: JsonObject = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _costs_not_negative(self) -> MetricEstimate:
+        if not self.higher_is_better and self.unit in COST_UNITS:
+            check_cost(self.unit, (("value", self.value), ("low", self.low), ("high", self.high),
+                                   ("samples", self.samples), ("run_values", self.run_values)))
+        return self
 
 
-class HistoryPoint(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class HistoryPoint(OpenModel):
     run_id: str
-    started_at: str
+    started_at: Timestamp
     git_commit: str | None = None
     board_version: str | None = None
-    values: dict[str, float | None] = Field(default_factory=dict)
+    values: dict[str, Number | None] = Field(default_factory=dict)
 
 
-class Change(BaseModel):
+class Change(OpenModel):
     """A step in an entry's history: the metric moved to a new level at `run_id` (the first run
     after the step) and stayed there. `ratio` is after / before, `low`/`high` its 95% interval."""
-
-    model_config = ConfigDict(extra="allow")
 
     metric: str
     run_id: str
     git_commit: str | None = None
-    started_at: str
-    ratio: float
-    low: float
-    high: float
+    started_at: Timestamp
+    ratio: Number
+    low: Number
+    high: Number
 
 
-class LeaderboardEntry(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class LeaderboardEntry(OpenModel):
     name: str
     family: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
     device: str = "cpu"
     nodeids: list[str] = Field(default_factory=list)
     runs: list[str] = Field(default_factory=list)
     metrics: dict[str, MetricEstimate] = Field(default_factory=dict)
     energy_method: str = "unavailable"
-    on_front: bool = False
+    on_front: Flag = False
     dominated_by: list[str] = Field(default_factory=list)
     history: list[HistoryPoint] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
 
 
-class InputRun(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class InputRun(OpenModel):
     path: str
     sha256: str
     run_id: str
-    started_at: str
+    started_at: Timestamp
     status: str
     format: Literal["frontierbench", "pytest-benchmark"] = "frontierbench"
     git_commit: str | None = None
 
 
-class Group(BaseModel):
+class Group(OpenModel):
     """The entries that may be ranked together: one hardware class, one board version."""
-
-    model_config = ConfigDict(extra="allow")
 
     hardware_class: str
     board_version: str
-    environment: dict[str, Any] = Field(default_factory=dict)  # fingerprint of the newest run
+    environment: JsonObject = Field(default_factory=dict)  # fingerprint of the newest run
     energy_method: str = "unavailable"  # one method for the whole group, or "mixed"
     entries: list[LeaderboardEntry] = Field(default_factory=list)
     frontier: list[str] = Field(default_factory=list)
-    hypervolume: float | None = None
+    hypervolume: Number | None = None
     counterfactual_frontiers: dict[str, list[str]] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     reliability: ReliabilityReport | None = None
@@ -153,14 +162,48 @@ class Leaderboard(BaseModel):
     description: str = ""
     objectives: list[Objective]
     primary: str
-    reference_point: dict[str, float]
-    top_k: int = 3
-    generated_at: str | None = None  # taken from the newest input run, never the wall clock
+    reference_point: dict[str, Number]
+    top_k: PositiveCount = 3
+    generated_at: Timestamp | None = None  # taken from the newest input run, never the wall clock
     # True when no board.toml defined the board: objectives inferred from the metrics found, and no
     # hypervolume (it needs a fixed reference point). Written only when true.
-    inferred: bool = False
+    inferred: Flag = False
     inputs: list[InputRun] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Leaderboard:
+        """What every reader relies on: a safe board slug (it names folders), a primary among at
+        least one objective (no objective twice), unique entry names per group and one group per (hardware
+        class, board version)."""
+        problems = []
+        try:
+            check_slug(self.board)
+        except ValueError as exc:
+            problems.append(("board", str(exc)))
+        metrics = [o.metric for o in self.objectives]
+        if not metrics:
+            problems.append(("objectives", "a board needs at least one objective (one gives a ranking, "
+                                           "two or more a frontier)"))
+        elif len(set(metrics)) != len(metrics):
+            problems.append(("objectives", f"an objective appears twice in {metrics}"))
+        if self.primary not in metrics:
+            problems.append(("primary", f"{self.primary!r} is not one of the objectives {metrics}"))
+        seen = set()
+        for g, group in enumerate(self.groups):
+            names = [e.name for e in group.entries]
+            if len(set(names)) != len(names):
+                duplicate = next(n for n in names if names.count(n) > 1)
+                problems.append((f"groups.{g}.entries", f"entry {duplicate!r} appears twice"))
+            key = (group.hardware_class, group.board_version)
+            if key in seen:
+                problem = f"hardware class {key[0]!r} and board version {key[1]!r} appear in two groups"
+                problems.append((f"groups.{g}", problem))
+            seen.add(key)
+        if problems:  # the first; the others may follow from it
+            where, what = problems[0]
+            raise ValueError(f"field '{where}': {what}")
+        return self
 
     def to_json_dict(self) -> dict[str, Any]:
         data = self.model_dump(mode="json", by_alias=True)

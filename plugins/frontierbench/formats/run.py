@@ -6,14 +6,26 @@ and the field at fault. Older versions pass through registered migrations first.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 from frontierbench.formats.atomic import write_json_atomic
 from frontierbench.formats.metrics import STANDARD
+from frontierbench.formats.values import (
+    COST_UNITS,
+    Count,
+    Flag,
+    JsonObject,
+    NonNegative,
+    Number,
+    OpenModel,
+    PositiveCount,
+    Samples,
+    Timestamp,
+    check_cost,
+)
 from frontierbench.formats.versioned import FutureSchemaError as FutureSchemaError  # raised by load_run
 from frontierbench.formats.versioned import (
     Migration,
@@ -35,10 +47,8 @@ STANDARD_UNITS = {name: spec.unit for name, spec in STANDARD.items() if spec.per
 OMITTED_WHEN_NONE = ("process", "cut_short")
 
 
-class Provenance(BaseModel):
+class Provenance(OpenModel):
     """How a number was obtained and what it covers. Meters add their own fields."""
-
-    model_config = ConfigDict(extra="allow")
 
     method: str
     covers: str | None = None
@@ -47,49 +57,37 @@ class Provenance(BaseModel):
 class Metric(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    value: float | None
+    value: Number | None
     unit: str
-    higher_is_better: bool
-    samples: list[float] | None = None
+    higher_is_better: Flag
+    samples: Samples | None = None
     provenance: Provenance
 
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError(f"must be finite, got {value!r}")
-        return value
-
-    @field_validator("samples")
-    @classmethod
-    def _finite_samples(cls, samples: list[float] | None) -> list[float] | None:
-        if samples is not None:
-            bad = [s for s in samples if not math.isfinite(s)]
-            if bad:
-                raise ValueError(f"samples must be finite, got {bad[0]!r}")
-        return samples
+    @model_validator(mode="after")
+    def _costs_not_negative(self) -> Metric:
+        if not self.higher_is_better and self.unit in COST_UNITS:
+            check_cost(self.unit, (("value", self.value), ("samples", self.samples)))
+        return self
 
 
-class Case(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class Case(OpenModel):
     nodeid: str
     board: str | None = None
     entry: str
     family: str | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
     outcome: Literal["passed", "failed", "skipped", "error"]
     device: str = "cpu"
     hardware_class: str | None = None
-    items: int | None = None
-    duration: float | None = None
+    items: PositiveCount | None = None
+    duration: NonNegative | None = None
     error: str | None = None
     metrics: dict[str, Metric] = Field(default_factory=dict)
     # The worker process that ran this case (0, 1, ... with --frontier-processes), so statistics
     # can tell variation between processes from variation within one.
-    process: int | None = None
+    process: Count | None = None
     # True for a case that never finished: the process died or was interrupted during it.
-    cut_short: bool | None = None
+    cut_short: Flag | None = None
 
     @model_serializer(mode="wrap")
     def _omit_absent_optional_fields(self, handler: Any) -> dict[str, Any]:
@@ -102,10 +100,8 @@ class Case(BaseModel):
         return data
 
 
-class Environment(BaseModel):
+class Environment(OpenModel):
     """The fingerprint: collectors add their own fields (see environment.py)."""
-
-    model_config = ConfigDict(extra="allow")
 
     hardware_class: str
 
@@ -113,14 +109,14 @@ class Environment(BaseModel):
 class RunRecord(BaseModel):
     schema_: str = Field(RUN_SCHEMA, alias="schema")
     run_id: str
-    started_at: str
-    finished_at: str | None = None
+    started_at: Timestamp
+    finished_at: Timestamp | None = None
     # complete; interrupted (Ctrl-C, SIGTERM, pytest.exit); crashed (recovered from the journal
     # of a process that died)
     status: Literal["complete", "interrupted", "crashed"]
     environment: Environment
-    config: dict[str, Any] = Field(default_factory=dict)
-    cases: list[Case] = Field(default_factory=list)
+    config: JsonObject = Field(default_factory=dict)
+    cases: list[Case]  # required: a record that lost its cases is not an empty run
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

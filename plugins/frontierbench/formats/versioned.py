@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
+from frontierbench.formats.values import describe_problems, find_unrecordable
+
 PYTEST_BENCHMARK = "pytest-benchmark"
 
 
@@ -36,13 +38,24 @@ def read_bytes(path: str | Path) -> bytes:
 
 
 def decode_json(raw: bytes, source: str) -> Any:
+    """JSON from bytes, refused with a RecordError naming the source (and the field, where there
+    is one) unless it is UTF-8, well formed, and plain JSON that can be written back."""
     try:
-        return json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise RecordError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise RecordError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise RecordError(f"{source}: not valid JSON, perhaps truncated "
-                          f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
+                          f"(line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise RecordError(f"{source}: not valid JSON: nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise RecordError(f"{source}: not valid JSON: {exc}") from None
+    problem = find_unrecordable(data)
+    if problem is not None:
+        where, what = problem
+        raise RecordError(f"{source}: field '{where or '<top>'}': {what}")
+    return data
 
 
 def read_json(path: str | Path) -> Any:
@@ -97,10 +110,10 @@ def migrate(data: dict[str, Any], *, version: int, current: int, migrations: dic
 
 
 def describe_validation_error(error: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid {error.title}"]
-    for item in error.errors()[:10]:
-        where = ".".join(str(part) for part in item["loc"]) or "<top>"
-        lines.append(f"  field '{where}': {item['msg']}")
+    """One line per problem (at most ten), the first as "<source>: field '<path>': <problem>"."""
+    problems = describe_problems(error.errors())[:10]
+    lines = [f"{source}: field '{where}': {message}" for where, message in problems[:1]]
+    lines += [f"  field '{where}': {message}" for where, message in problems[1:]]
     return "\n".join(lines)
 
 

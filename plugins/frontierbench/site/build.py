@@ -24,7 +24,6 @@ from typing import Any, Iterable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from frontierbench.formats.board import check_slug
 from frontierbench.formats.inference import INFERRED_VERSION
 from frontierbench.formats.leaderboard import Group, Leaderboard, find_leaderboards, load_leaderboard
 from frontierbench.formats.metrics import format_value
@@ -89,30 +88,9 @@ def check_finite(board: Leaderboard, source: str) -> None:
 
 
 def load_board_file(path: Path) -> Leaderboard:
-    """load_leaderboard plus what the site needs: a safe board slug, finite numbers, unique names."""
-    board = load_leaderboard(path)
-    try:
-        check_slug(board.board)
-    except ValueError as exc:
-        raise RecordError(f"{path}: field 'board': {exc}") from None
-    metrics = [o.metric for o in board.objectives]
-    if not metrics:
-        raise RecordError(f"{path}: field 'objectives': a board needs at least one objective")
-    if board.primary not in metrics:
-        raise RecordError(f"{path}: field 'primary': {board.primary!r} is not one of the objectives {metrics}")
-    if len(set(metrics)) != len(metrics):
-        raise RecordError(f"{path}: field 'objectives': an objective appears twice in {metrics}")
-    check_finite(board, str(path))
-    for g, group in enumerate(board.groups):
-        names = [e.name for e in group.entries]
-        if len(set(names)) != len(names):
-            duplicate = next(n for n in names if names.count(n) > 1)
-            raise RecordError(f"{path}: field 'groups.{g}.entries': entry {duplicate!r} appears twice")
-        keys = [(x.hardware_class, x.board_version) for x in board.groups]
-        if keys.count((group.hardware_class, group.board_version)) > 1:
-            raise RecordError(f"{path}: field 'groups.{g}': hardware class {group.hardware_class!r} and "
-                              f"board version {group.board_version!r} appear in two groups")
-    return board
+    """The leaderboard, as load_leaderboard checks it: the site relies on its safe board slug (a
+    folder name), finite numbers, a primary among its objectives and unique names."""
+    return load_leaderboard(path)
 
 
 # ---------------------------------------------------------------- rendering
