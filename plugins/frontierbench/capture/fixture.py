@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
 
+from frontierbench.capture import generation
 from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
 from frontierbench.capture.meters.memory import PeakMemory
@@ -247,6 +248,23 @@ class FrontierFixture:
                         provenance={"method": "torch.cuda.max_memory_allocated", "covers": case.device,
                                     "pass": "separate memory pass"})
         return result
+
+    def measure_generation(self, generate: Callable[[Any], Any], requests: Any, *, rounds: int | None = None,
+                           warmup: int = 1, scenario: str = "single_stream",
+                           prompt_tokens: Callable[[Any], int] | None = None) -> list[list[Any] | None]:
+        """Meter a generation workload: ttft, tpot, request_latency, output_tokens (one sample per
+        served request), output_throughput, request_throughput, energy per request and per output
+        token. `generate(request)` yields tokens, or ints counting chunks of tokens. Returns the
+        items each request yielded in the memory pass (None for a failed request).
+        See capture/generation.py."""
+        case = self._case
+        if case.measured:
+            raise RuntimeError(f"{case.nodeid}: frontier.measure_generation() can be called once per case, "
+                               "and not together with frontier.measure()")
+        case.measured = True
+        context = generation.GenerationContext(case, self.metric, self._energy_meter_for, self.quick, self._progress)
+        return generation.measure_generation(context, generate, requests, rounds=rounds, warmup=warmup,
+                                             scenario=scenario, prompt_tokens=prompt_tokens)
 
     def _plan(self, first_call_s: float, rounds: int | None, warmup_rounds: int | None,
               iterations: int | None) -> dict[str, Any]:

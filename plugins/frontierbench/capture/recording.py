@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from frontierbench.capture import generation
 from frontierbench.capture.cases import printable
 from frontierbench.capture.environment import cpu_model, gpu_hardware_class, logical_cpus
 from frontierbench.capture.meters.carbon import (CarbonConfig, EnergyEstimator, GridIntensity, LookupCache,
@@ -62,11 +63,15 @@ class CaseRecorder:
                 self._estimator = EnergyEstimator(cpu_model(), logical_cpus(), self.cache)
             self._estimator.complete(window)
         intensity = self._grid_intensity()
-        wall_time = case["metrics"].get("wall_time", {}).get("value")
-        joules = None if wall_time is None else window.per_call_joules(wall_time)
-        samples = window.per_call_samples(wall_time)  # per round, where the counter allowed it
-        case["metrics"]["energy"] = {"value": joules, "unit": "J", "higher_is_better": False,
-                                     "samples": samples, "provenance": window.provenance()}
+        if generation.is_generation_window(window):  # energy per request and per output token
+            case["metrics"].update(generation.energy_metrics(window))
+            joules, samples = case["metrics"]["energy"]["value"], None
+        else:
+            wall_time = case["metrics"].get("wall_time", {}).get("value")
+            joules = None if wall_time is None else window.per_call_joules(wall_time)
+            samples = window.per_call_samples(wall_time)  # per round, where the counter allowed it
+            case["metrics"]["energy"] = {"value": joules, "unit": "J", "higher_is_better": False,
+                                         "samples": samples, "provenance": window.provenance()}
         carbon_samples = None
         if joules is None or intensity is None:
             carbon, provenance = None, {"method": "unavailable", "covers": None, "energy_method": window.method,

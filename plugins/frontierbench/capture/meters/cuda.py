@@ -52,6 +52,11 @@ def device_index() -> int:
     return int(_torch().cuda.current_device())
 
 
+def device_name() -> str:
+    """The current device's name, as torch reports it."""
+    return str(_torch().cuda.get_device_name(device_index()))
+
+
 class CudaPeakMemory:
     """Peak bytes allocated by torch on the current device during the block, above its start."""
 

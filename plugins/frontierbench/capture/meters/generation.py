@@ -1,0 +1,171 @@
+"""The generation timing loop: timestamps of each request's call, first token and last token.
+
+`generate(request)` returns an iterator. Each item it yields is one output token, or an int n
+for a chunk of n tokens (a bare int always means a count: wrap token ids, e.g. as text). A CUDA
+synchronisation runs before every timestamp when `sync` is given, so a timestamp is taken after
+the kernels that produced the token, not when they were queued.
+
+Offline scenario (MLPerf): `generate(requests)` gets the whole batch and yields steps; a step is
+a sequence with one entry per request: None (nothing for that request this step), a token, or an
+int count.
+
+This module only times and counts; capture/generation.py turns the timings into metrics.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+Clock = Callable[[], float]
+
+
+class RequestFailed(Exception):
+    """What one request did wrong (no tokens, a negative count, a malformed step)."""
+
+
+@dataclass
+class RequestTiming:
+    """One served request. Times are the clock's readings; `error` is set when it failed."""
+
+    index: int
+    started: float
+    first: float | None = None  # when the first output token arrived
+    last: float | None = None  # when the last output token arrived
+    ended: float | None = None  # when the iterator was exhausted
+    output_tokens: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def ttft(self) -> float:
+        return self.first - self.started
+
+    @property
+    def latency(self) -> float:
+        return self.ended - self.started
+
+    @property
+    def tpot(self) -> float | None:
+        """Mean time per output token after the first; None for a one-token answer."""
+        if self.output_tokens < 2:
+            return None
+        return (self.last - self.first) / (self.output_tokens - 1)
+
+
+def token_count(item: Any) -> int:
+    """1 for a token, n for an int chunk count (bool is a token, not a count)."""
+    if type(item) is int:
+        return item
+    if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+        return int(item)
+    return 1
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def serve_one(generate: Callable[[Any], Iterable[Any]], request: Any, index: int, *,
+              sync: Callable[[], None] | None = None, clock: Clock = time.perf_counter,
+              keep: list[Any] | None = None) -> RequestTiming:
+    """Serve one request and time it; a failure is kept in the returned timing, never raised.
+
+    `keep`, when given, receives every item yielded (the memory pass keeps the outputs).
+    """
+    if sync is not None:
+        sync()
+    timing = RequestTiming(index, clock())
+    tokens = 0
+    first = last = None
+    position = 0
+    try:
+        for position, item in enumerate(generate(request)):
+            if sync is not None:
+                sync()
+            now = clock()
+            if keep is not None:
+                keep.append(item)
+            n = token_count(item)
+            if n <= 0:
+                if n < 0:
+                    raise RequestFailed(f"item {position} is a negative token count ({n})")
+                continue  # an empty chunk is not a token
+            if first is None:
+                first = now
+            tokens += n
+            last = now
+        if sync is not None:
+            sync()
+        timing.ended = clock()
+        if tokens == 0:
+            raise RequestFailed("the generator yielded no tokens")
+    except RequestFailed as exc:
+        timing.error = str(exc)
+    except Exception as exc:  # the author's generator raised: keep the other requests
+        timing.error = f"generate raised {_describe(exc)} after {tokens} token(s)"
+    timing.first, timing.last, timing.output_tokens = first, last, tokens
+    return timing
+
+
+def serve_batch(generate: Callable[[list[Any]], Iterable[Sequence[Any]]], requests: Sequence[Any],
+                indices: Sequence[int], *, sync: Callable[[], None] | None = None,
+                clock: Clock = time.perf_counter, keep: list[list[Any]] | None = None) -> list[RequestTiming]:
+    """Serve the requests as one batch (offline); one timing per request.
+
+    `keep`, when given, is one list per request that receives that request's non-None entries.
+    A generator that raises fails every request of the batch that had not finished; a malformed
+    step fails the batch the same way, naming the step.
+    """
+    if sync is not None:
+        sync()
+    started = clock()
+    timings = [RequestTiming(index, started) for index in indices]
+    size = len(timings)
+    tokens = [0] * size
+    first: list[float | None] = [None] * size
+    last: list[float | None] = [None] * size
+    failure = None
+    try:
+        for step_number, step in enumerate(generate(list(requests))):
+            if sync is not None:
+                sync()
+            now = clock()
+            if len(step) != size:
+                raise RequestFailed(f"step {step_number} has {len(step)} entries for a batch of {size} requests")
+            for slot, item in enumerate(step):
+                if item is None:
+                    continue
+                if keep is not None:
+                    keep[slot].append(item)
+                n = token_count(item)
+                if n < 0:
+                    timings[slot].error = f"step {step_number} gives a negative token count ({n})"
+                elif n:
+                    if first[slot] is None:
+                        first[slot] = now
+                    tokens[slot] += n
+                    last[slot] = now
+        if sync is not None:
+            sync()
+        ended = clock()
+    except RequestFailed as exc:
+        failure, ended = str(exc), None
+    except Exception as exc:
+        failure, ended = f"generate raised {_describe(exc)} part-way through the batch", None
+    for slot, timing in enumerate(timings):
+        timing.first, timing.last, timing.output_tokens = first[slot], last[slot], tokens[slot]
+        # A request ends with its last token: the batch goes on for the others.
+        timing.ended = last[slot] if ended is not None else None
+        if timing.error is None:
+            if failure is not None:
+                timing.error = failure
+            elif tokens[slot] == 0:
+                timing.error = "the generator yielded no tokens for this request"
+    return timings
