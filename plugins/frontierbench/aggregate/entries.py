@@ -11,6 +11,7 @@ import pandas as pd
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.derived import derive_metrics
+from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
 from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry
 from frontierbench.stats.rounding import round_array
@@ -48,6 +49,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
                        and columns["items"][r] is not None]
         items = int(items_known[-1]) if items_known else None
         metrics.update(derive_metrics(metrics, items, board, energy_method))
+        metrics.update(generation_figures(metrics, board, tidy.entry_labels[int(entry_id)][1]))
         families = [columns["family"][r] for r in rows if columns["family"][r] is not None]
         run_order = sorted({columns["run"][r] for r in rows})
         version = str(columns["board_version"][last])

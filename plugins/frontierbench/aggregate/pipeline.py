@@ -47,6 +47,7 @@ from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import cached_loader
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
+from frontierbench.aggregate.generation import group_money
 from frontierbench.aggregate.groups import build_group
 from frontierbench.aggregate.ingest import LoadedRun, load_inputs
 from frontierbench.formats.leaderboard import Group, InputRun, Leaderboard, save_leaderboard
@@ -121,6 +122,9 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
         group = build_group(board, hardware_class, version, [entries[i] for i in entry_ids], newest,
                             failures_by_group.get((board_name, hardware_class, version), []),
                             draws=draws, seed=seed, reliability=reliability)
+        money = group_money(group.entries)
+        if money is not None:
+            group.money = money
         by_board[board_name].append(group)
     clock("groups")
 

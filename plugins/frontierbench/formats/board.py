@@ -38,6 +38,33 @@ class Comparison(BaseModel):
     claim: str = ""  # what the literature reports, quoted next to what we measured
 
 
+class Prices(BaseModel):
+    """`[prices]`: dollars per hour for each hardware class, and where the prices come from.
+
+    [prices]
+    source = "on-demand list prices, provider X, 2026-11"
+    "cuda-h100-80gb" = 2.50
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str
+
+    @model_validator(mode="after")
+    def _hourly_rates(self) -> "Prices":
+        for hardware_class, price in (self.model_extra or {}).items():
+            if isinstance(price, bool) or not isinstance(price, (int, float)) or not price > 0 or price == float("inf"):
+                raise ValueError(f"prices.{hardware_class}: dollars per hour must be a positive number, got {price!r}")
+        return self
+
+    @property
+    def per_hour_by_class(self) -> dict[str, float]:
+        return {k: float(v) for k, v in (self.model_extra or {}).items()}
+
+    def per_hour(self, hardware_class: str) -> float | None:
+        return self.per_hour_by_class.get(hardware_class)
+
+
 class BoardDefinition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -57,6 +84,7 @@ class BoardDefinition(BaseModel):
     # True for a board built from the metrics found (no board.toml): no fixed reference point, so
     # no hypervolume; the leaderboard and the site say so.
     inferred: Flag = False
+    prices: Prices | None = None  # no prices: no money figures, and no guess
 
     @field_validator("name")
     @classmethod

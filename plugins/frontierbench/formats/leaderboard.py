@@ -69,7 +69,10 @@ class MetricEstimate(OpenModel):
     unit: str
     higher_is_better: Flag
     estimator: Literal["median", "mean", "value", "derived"] = "value"
-    interval: Literal["quantile", "bootstrap", "t", "none"] = "none"  # t: Student t over processes
+    # quantile: order statistics; bootstrap: resampled items; t: Student t over processes;
+    # regression: t interval of a fitted coefficient; propagated: carried through arithmetic from
+    # the inputs' intervals
+    interval: Literal["quantile", "bootstrap", "t", "regression", "propagated", "none"] = "none"
     n: Count = 0
     sample_kind: Literal["rounds", "items", "runs"] | None = None
     samples: Samples | None = None

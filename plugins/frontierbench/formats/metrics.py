@@ -11,7 +11,7 @@ unit is shown:
   answer, per watt, full cycle).
 
 Only the metrics that frontierbench itself measures or derives are named here. A suite's own
-metrics (``time_per_token``, ``ttft``, ``kv_cache_bytes`` ...) are declared by the case that records
+metrics (``kv_cache_bytes``, ``acceptance_rate`` ...) are declared by the case that records
 them: their unit and direction travel in the run record, and their round samples say so with
 ``provenance.sample_kind``. Nothing in the package guesses a metric's meaning from its name.
 
@@ -48,6 +48,9 @@ UNITS: dict[str, Unit] = {unit.name: unit for unit in (
     Unit("gCO2e", ((1e6, "tCO2e"), (1e3, "kgCO2e"), (1.0, "gCO2e"), (1e-3, "mgCO2e"), (1e-6, "µgCO2e"))),
     Unit("B", ((2.0**40, "TiB"), (2.0**30, "GiB"), (2.0**20, "MiB"), (2.0**10, "KiB"), (1.0, "B"))),
     Unit("items/s", ((1e9, "G items/s"), (1e6, "M items/s"), (1e3, "k items/s"), (1.0, "items/s"))),
+    Unit("tokens/s", ((1e6, "M tokens/s"), (1e3, "k tokens/s"), (1.0, "tokens/s"))),
+    Unit("requests/s", ((1e3, "k requests/s"), (1.0, "requests/s"), (1e-3, "m requests/s"))),
+    Unit("$", ((1.0, "$"), (1e-3, "m$"), (1e-6, "µ$"))),
 )}
 
 
@@ -128,6 +131,23 @@ STANDARD: dict[str, MetricSpec] = {spec.name: spec for spec in (
                samples="rounds", per_call=False, energy="training"),
     MetricSpec("accuracy", "", True, "quality", "share of items answered correctly (per-item 0/1)",
                samples="items"),
+    # frontier.measure_generation (capture/generation.py): one sample per served request or timed pass
+    MetricSpec("ttft", "s", False, "cost", "time to first token: the call to the first output token",
+               samples="rounds"),
+    MetricSpec("tpot", "s", False, "cost", "time per output token after the first",
+               samples="rounds"),
+    MetricSpec("request_latency", "s", False, "cost", "the call to the end of the answer",
+               samples="rounds"),
+    MetricSpec("output_tokens", "tokens", False, "cost", "output tokens per request (fewer for the same answer is cheaper)",
+               samples="rounds"),
+    MetricSpec("output_throughput", "tokens/s", True, "rate", "output tokens per second over a timed pass",
+               samples="rounds"),
+    MetricSpec("request_throughput", "requests/s", True, "rate", "completed requests per second over a timed pass",
+               samples="rounds"),
+    MetricSpec("energy_per_request", "J", False, "cost", "joules per request: window power x time inside generate",
+               energy="meter"),
+    MetricSpec("energy_per_output_token", "J", False, "cost", "joules per output token: window power x time inside generate",
+               energy="meter"),
 )}
 
 # What aggregate derives (aggregate/derived.py computes them; the formulas are stats/pareto.py's).
