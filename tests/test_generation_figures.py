@@ -177,3 +177,24 @@ def test_without_prices_there_is_no_money_column(tmp_path):
     group = aggregate([tmp_path / "r.json"], {"gen": board})["gen"].groups[0]
     assert not any(name.startswith("cost_") for name in group.entries[0].metrics)
     assert "money" not in group.model_dump()
+
+
+def test_the_site_shows_measured_and_normalised_figures_side_by_side(tmp_path):
+    from frontierbench.formats.leaderboard import save_leaderboard
+    from frontierbench.site.build import build_site
+
+    board = board_definition("gen", objectives=[
+        Objective(metric="accuracy", direction="max", margin=0.01, margin_kind="absolute"),
+        Objective(metric="tpot", direction="min", margin=0.05)])
+    board = BoardDefinition.model_validate({**board.model_dump(), "prices": {"source": "test", "cpu-x86_64-test-cpu-4t": 3.6}})
+    cases = [generation_case("big", family="A", seconds_per_token=0.004, requests=50, correct=[1, 1, 1, 0], seed=1),
+             generation_case("small", family="B", seconds_per_token=0.001, requests=50, correct=[1, 0, 0, 0], seed=2)]
+    save_run(run_record(cases), tmp_path / "r.json")
+    leaderboard = aggregate([tmp_path / "r.json"], {"gen": board}, draws=50)["gen"]
+    path = save_leaderboard(leaderboard, tmp_path / "lb" / "gen" / "leaderboard.json")
+    build_site([path], tmp_path / "site")
+    page = (tmp_path / "site" / "boards" / "gen" / "index.html").read_text()
+    assert "Latency and throughput" in page and 'id="latency-plot"' in page and "generation.js" in page
+    assert "measured" in page and "normalised (fitted, HELM idealized runtime)" in page
+    assert "money (board [prices])" in page and "Frontier cost-of-pass:" in page
+    assert "not supported" in page and "the highest it supports is p92.8" in page  # p99 of 50 requests

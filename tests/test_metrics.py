@@ -15,9 +15,19 @@ def test_throughput_is_a_rate_not_a_cost():
 
 
 def test_suite_metrics_are_not_named_in_the_registry():
-    # time_per_token, ttft, kv_cache_bytes ...: the case declares their unit and direction
-    for name in ("time_per_token", "ttft", "kv_cache_bytes", "exact_match"):
+    # time_per_token, kv_cache_bytes ...: the case declares their unit and direction
+    for name in ("time_per_token", "kv_cache_bytes", "exact_match"):
         assert metrics.spec(name) is None
+
+
+def test_what_measure_generation_records_is_registered():
+    for name, unit, higher_is_better in (("ttft", "s", False), ("tpot", "s", False), ("request_latency", "s", False),
+                                         ("output_tokens", "tokens", False), ("output_throughput", "tokens/s", True),
+                                         ("request_throughput", "requests/s", True), ("energy_per_request", "J", False),
+                                         ("energy_per_output_token", "J", False)):
+        spec = metrics.spec(name)
+        assert (spec.unit, spec.higher_is_better) == (unit, higher_is_better), name
+    assert metrics.from_energy_meter("energy_per_output_token")  # ranked only against the same energy method
 
 
 @pytest.mark.parametrize("name, provenance, expected", [

@@ -8,7 +8,6 @@ and attention mask that the new queries attend to. `length` counts absolute posi
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import torch
@@ -132,13 +131,12 @@ def _causal_mask(start: int, T: int, device) -> torch.Tensor | None:
 
 
 # ----------------------------------------------------------------------------------- generation
+# Each decoder streams: it yields each token id as soon as it is decided, so frontier.measure_generation
+# timestamps the first token and the later ones. generate_* collect a stream into a list.
 @dataclass
-class Timings:
-    """Per generated sequence: time to first token, time per later token and, for speculative
-    decoding, draft tokens proposed and accepted. Appended to by every generate_* call."""
+class DraftCounts:
+    """Speculative decoding, per generated sequence: draft tokens proposed and accepted."""
 
-    ttft: list[float] = field(default_factory=list)
-    per_token: list[float] = field(default_factory=list)
     proposed: list[int] = field(default_factory=list)
     accepted: list[int] = field(default_factory=list)
 
@@ -147,64 +145,46 @@ class Timings:
         return sum(self.accepted) / sum(self.proposed) if sum(self.proposed) else float("nan")
 
 
-def _now(device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
-
-
 def _argmax_last(logits) -> int:
     return int(logits[0, -1].argmax())
 
 
 @torch.inference_mode()
-def generate_nocache(model, prompt: torch.Tensor, n_new: int, timings: Timings | None = None) -> list[int]:
+def stream_nocache(model, prompt: torch.Tensor, n_new: int):
     """The reference: every step recomputes the whole prefix (cost grows quadratically)."""
     device = prompt.device
-    t0 = _now(device)
     seq = prompt[None, :]
-    out = []
-    for i in range(n_new):
+    for _ in range(n_new):
         tok = _argmax_last(model(seq))
-        out.append(tok)
+        yield tok
         seq = torch.cat([seq, torch.tensor([[tok]], device=device)], dim=1)
-        if i == 0:
-            t1 = _now(device)
-    _record(timings, t0, t1, _now(device), n_new)
-    return out
 
 
 @torch.inference_mode()
-def generate_cached(model, prompt: torch.Tensor, n_new: int, make_cache, timings: Timings | None = None) -> list[int]:
+def stream_cached(model, prompt: torch.Tensor, n_new: int, make_cache):
     """Prefill the prompt once, then feed one token per step through the cache."""
     device = prompt.device
-    t0 = _now(device)
     cache = make_cache(model)
     tok = _argmax_last(model(prompt[None, :], cache))
-    t1 = _now(device)
-    out = [tok]
+    yield tok
     for _ in range(n_new - 1):
         tok = _argmax_last(model(torch.tensor([[tok]], device=device), cache))
-        out.append(tok)
-    _record(timings, t0, t1, _now(device), n_new)
-    return out
+        yield tok
 
 
 @torch.inference_mode()
-def generate_speculative(target, draft, prompt: torch.Tensor, n_new: int, k: int,
-                         timings: Timings | None = None) -> list[int]:
+def stream_speculative(target, draft, prompt: torch.Tensor, n_new: int, k: int, counts: DraftCounts | None = None):
     """Greedy speculative decoding (Leviathan et al. 2023; greedy acceptance, so lossless).
 
     The draft proposes up to k tokens one at a time; the target scores them all in one forward
     pass and keeps the longest prefix that equals its own greedy choice, plus its own next token.
-    Both caches roll back past rejected proposals.
+    Both caches roll back past rejected proposals. The accepted tokens of a pass arrive together.
     """
     device = prompt.device
-    t0 = _now(device)
     t_cache, d_cache = FullKVCache(target), FullKVCache(draft)
     seq = prompt.tolist()
     first = _argmax_last(target(prompt[None, :], t_cache))
-    t1 = _now(device)
+    yield first
     seq.append(first)
     produced = 1
     proposed = accepted = 0
@@ -222,7 +202,7 @@ def generate_speculative(target, draft, prompt: torch.Tensor, n_new: int, k: int
         m = 0
         while m < k_eff and proposals[m] == verdict[m]:
             m += 1
-        new = proposals[:m] + [verdict[m]]
+        new = (proposals[:m] + [verdict[m]])[:n_new - produced]
         proposed += k_eff
         accepted += m
         seq.extend(new)
@@ -230,18 +210,23 @@ def generate_speculative(target, draft, prompt: torch.Tensor, n_new: int, k: int
         # keep only positions whose tokens were accepted; the last new token is not yet fed
         t_cache.truncate(base + len(fed) - k_eff + m)
         d_cache.truncate(min(d_cache.length, len(seq) - 1))
-    out = seq[len(prompt):len(prompt) + n_new]
-    if timings is not None:
-        timings.proposed.append(proposed)
-        timings.accepted.append(accepted)
-    _record(timings, t0, t1, _now(device), n_new)
-    return out
+        yield from new
+    if counts is not None:
+        counts.proposed.append(proposed)
+        counts.accepted.append(accepted)
 
 
-def _record(timings, t0, t1, t2, n_new):
-    if timings is not None:
-        timings.ttft.append(t1 - t0)
-        timings.per_token.append((t2 - t1) / max(1, n_new - 1))
+def generate_nocache(model, prompt: torch.Tensor, n_new: int) -> list[int]:
+    return list(stream_nocache(model, prompt, n_new))
+
+
+def generate_cached(model, prompt: torch.Tensor, n_new: int, make_cache) -> list[int]:
+    return list(stream_cached(model, prompt, n_new, make_cache))
+
+
+def generate_speculative(target, draft, prompt: torch.Tensor, n_new: int, k: int,
+                         counts: DraftCounts | None = None) -> list[int]:
+    return list(stream_speculative(target, draft, prompt, n_new, k, counts))
 
 
 # ----------------------------------------------------------------------------------- evaluation

@@ -152,22 +152,26 @@ class CharZoo:
             return combined_cost(self.cost("target"), self.cost("draft"))
         return self.cost("target")
 
-    def generator(self, variant: str, device: str, timings: dec.Timings | None = None
-                  ) -> Callable[[torch.Tensor, int], list[int]]:
-        """fn(prompt, n_new) -> greedy continuation ids, for the variant."""
+    def streamer(self, variant: str, device: str, counts: dec.DraftCounts | None = None
+                 ) -> Callable[[torch.Tensor, int], Iterator[int]]:
+        """fn(prompt, n_new) -> the variant's greedy continuation ids, yielded as they are decided."""
         target = self.model("target-int8" if variant == "int8-dynamic" else "target", device)
         if variant == "no-cache":
-            return partial(dec.generate_nocache, target, timings=timings)
+            return partial(dec.stream_nocache, target)
         if variant in ("kv-cache", "int8-dynamic"):
-            return partial(dec.generate_cached, target, make_cache=dec.FullKVCache, timings=timings)
+            return partial(dec.stream_cached, target, make_cache=dec.FullKVCache)
         if variant == "kv-window32":
-            return partial(dec.generate_cached, target, make_cache=sliding_window_cache, timings=timings)
+            return partial(dec.stream_cached, target, make_cache=sliding_window_cache)
         if variant == "kv-int8":
-            return partial(dec.generate_cached, target, make_cache=dec.Int8KVCache, timings=timings)
+            return partial(dec.stream_cached, target, make_cache=dec.Int8KVCache)
         if variant == "speculative":
-            return partial(dec.generate_speculative, target, self.model("draft", device), k=DRAFT_K,
-                           timings=timings)
+            return partial(dec.stream_speculative, target, self.model("draft", device), k=DRAFT_K, counts=counts)
         raise KeyError(variant)
+
+    def generator(self, variant: str, device: str) -> Callable[[torch.Tensor, int], list[int]]:
+        """fn(prompt, n_new) -> greedy continuation ids, for the variant."""
+        stream = self.streamer(variant, device)
+        return lambda prompt, n_new: list(stream(prompt, n_new))
 
     def evaluate(self, variant: str, device: str) -> dec.Evaluation:
         """Held-out next-char prediction through the variant's own model and cache.

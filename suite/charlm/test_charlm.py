@@ -2,17 +2,16 @@
 
 Each case is one entry: a decoding method at one generation length. It records what its models
 cost to train; held-out next-char accuracy (per position) and perplexity through its own model and
-cache; exact match of its continuations against the fp32 no-cache reference; then the time,
-memory and energy of generating `n_new` tokens for every prompt, one prompt at a time, with time
-to first token and time per later token from inside the generation loop.
+cache; exact match of its continuations against the fp32 no-cache reference; then
+`frontier.measure_generation` over every prompt, one at a time: time to first token, time per
+later token, request latency, throughput, memory and energy per output token.
 """
 
 from __future__ import annotations
 
-from statistics import median
-
 import pytest
 
+import charlm_data as data
 import charlm_decoding as dec
 import charlm_zoo as zoo
 
@@ -52,35 +51,29 @@ def test_generation(frontier, charlm, charlm_references, charlm_evaluations, dev
     frontier.metric("kv_cache_bytes", charlm.kv_cache_bytes(variant, device, n_new), unit="B",
                     higher_is_better=False, provenance={"method": "computed", "covers": "one prompt at full length"})
 
-    # Cost: generate n_new tokens for every prompt, one prompt at a time (batch 1).
+    # Cost: generate n_new tokens for every prompt, one prompt at a time (single stream, batch 1).
+    # The meter times the first token and the later ones as the decoder yields them.
     reference = charlm_references(device, n_new, n_prompts)
     prompts = charlm.prompts(n_prompts, device)
-    timings = dec.Timings()
-    generate = charlm.generator(variant, device, timings)
+    counts = dec.DraftCounts()
+    stream = charlm.streamer(variant, device, counts)
 
-    def generate_all(prompts):
-        return [generate(p, n_new) for p in prompts]
+    def generate(prompt):
+        # token ids are ints, which the meter would read as chunk counts: stream the characters
+        return (data.VOCAB[token] for token in stream(prompt, n_new))
 
-    rounds = {"rounds": 5, "warmup_rounds": 1} if frontier.quick else {"rounds": 10, "warmup_rounds": 1}
+    # at least 5 timed passes in the quick profile too, as for every case (see the plugin's floor)
     with zoo.inference_threads():
-        outputs = frontier.measure(generate_all, prompts, items=n_prompts * n_new, **rounds)
+        texts = frontier.measure_generation(generate, prompts, rounds=5 if frontier.quick else 10)
+    outputs = [[data.STOI[ch] for ch in text] for text in texts]
 
     frontier.quality("exact_match", per_item=[int(o == r) for o, r in zip(outputs, reference)])
     frontier.quality("prefix_match", per_item=[prefix_match(o, r) for o, r in zip(outputs, reference)])
-    timed = slice(n_prompts, None)  # the first call is the plugin's memory pass (warm-up)
-    per_sequence = {"method": "time.perf_counter", "sample_kind": "rounds", "covers": "one sequence",
-                    "cuda_synchronized": device != "cpu"}
-    ttft, per_token = timings.ttft[timed], timings.per_token[timed]
-    frontier.metric("ttft", median(ttft), unit="s", higher_is_better=False, samples=ttft,
-                    provenance={**per_sequence, "what": "prompt prefill to first generated token"})
-    frontier.metric("time_per_token", median(per_token), unit="s", higher_is_better=False, samples=per_token,
-                    provenance={**per_sequence, "what": f"(end - first token) / {n_new - 1} later tokens"})
     if variant == "speculative":
-        proposed, accepted = timings.proposed[:n_prompts], timings.accepted[:n_prompts]
+        proposed, accepted = counts.proposed[:n_prompts], counts.accepted[:n_prompts]  # the memory pass
         frontier.metric("acceptance_rate", sum(accepted) / sum(proposed), unit="", higher_is_better=True,
                         samples=[a / p for a, p in zip(accepted, proposed)],
                         provenance={"method": "counted", "sample_kind": "items",
                                     "what": "accepted / proposed draft tokens, per prompt"})
     if spec.lossless:
         assert outputs == reference, f"{variant} is lossless yet its greedy output differs from the reference"
-

@@ -97,22 +97,22 @@ def test_kv_cache_evaluation_equals_the_parallel_forward(charlm, target):
 @pytest.mark.parametrize("k", [1, 3, 6])
 def test_speculative_decoding_is_lossless_and_counts_acceptance(charlm, target, prompts, reference, k):
     draft = charlm.model("draft")
-    timings = dec.Timings()
-    generated = [dec.generate_speculative(target, draft, p, N_NEW, k, timings) for p in prompts]
+    counts = dec.DraftCounts()
+    generated = [dec.generate_speculative(target, draft, p, N_NEW, k, counts) for p in prompts]
     assert generated == reference
-    assert 0.0 <= timings.acceptance_rate <= 1.0
-    assert all(0 <= a <= p for a, p in zip(timings.accepted, timings.proposed))
+    assert 0.0 <= counts.acceptance_rate <= 1.0
+    assert all(0 <= a <= p for a, p in zip(counts.accepted, counts.proposed))
     # a useful draft agrees with the target more often than not on this text
-    assert timings.acceptance_rate > 0.3
+    assert counts.acceptance_rate > 0.3
     assert draft.num_parameters() < target.num_parameters() / 4
     assert draft.cfg.n_layer < target.cfg.n_layer
 
 
 def test_speculative_decoding_with_the_target_as_its_own_draft_accepts_everything(target, prompts, reference):
-    timings = dec.Timings()
-    generated = dec.generate_speculative(target, target, prompts[0], N_NEW, 4, timings)
+    counts = dec.DraftCounts()
+    generated = dec.generate_speculative(target, target, prompts[0], N_NEW, 4, counts)
     assert generated == reference[0]
-    assert timings.acceptance_rate == 1.0
+    assert counts.acceptance_rate == 1.0
 
 
 def test_sliding_window_cache_differs_only_beyond_the_window(charlm, target):

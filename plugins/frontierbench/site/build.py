@@ -33,6 +33,7 @@ from frontierbench.site.badges import BADGES, data_ties, entry_badges
 from frontierbench.site.pages import entry_page, group_page, json_for_script
 from frontierbench.site.history import check_commit_url, recent_changes
 from frontierbench.site.axes import default_axes, display_units
+from frontierbench.site.generation import generation_view
 
 # Scripts only from our own files; JSON data blocks are not scripts, so they need no exception.
 # Plotly sets inline style attributes on the SVG it draws, hence 'unsafe-inline' for styles only.
@@ -183,6 +184,7 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
         shown = display_units(board, group)
         data = sd.board_data(board, group, badges)
         data.update(display=shown, x_default=x_default, y_default=y_default)
+        generation = generation_view(group)  # None unless the board measures generation
         page_text = board_tpl.render(
             root="../../", board=board, group=group, group_index=index, selector=selector,
             objectives=objectives, x_default=x_default, y_default=y_default, shown=shown,
@@ -190,6 +192,7 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             data_json=json_for_script(data), entry_count=len(group.entries),
             changes=recent_changes(group, {e.name: entry_page(group, e.name) for e in group.entries}, commit_url),
             history_runs=len({run for e in group.entries for run in e.runs}),
+            generation=generation, generation_json=sd.json_for_script(generation) if generation else None,
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
             warnings.warn(f"{base}/{page}: {len(page_text.encode('utf-8'))} bytes, over the "
