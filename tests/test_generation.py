@@ -262,3 +262,27 @@ def test_on_cuda_every_timed_timestamp_is_synchronised(monkeypatch):
     assert recorded["ttft"][1]["provenance"]["cuda_synchronized"] is True
     assert recorded["cuda_peak_memory"][0] == 4096
     assert len(recorded["ttft"][1]["samples"]) == 6
+
+
+def test_offline_scenario_hands_the_batch_over_and_keeps_one_sample_per_request():
+    recorded = {}
+    case = types.SimpleNamespace(nodeid="t.py::offline", entry="offline", device="cpu", gpu_name=None,
+                                 energy_window=None)
+    meter = types.SimpleNamespace(start=lambda: (time.perf_counter(), time.process_time(), None),
+                                  stop=lambda started, calls, repeat=None: EnergyWindow("unavailable", None))
+    ctx = generation.GenerationContext(case, lambda name, value, **kw: recorded.__setitem__(name, (value, kw)),
+                                       lambda device: meter, quick=True)
+
+    def generate(batch):  # request i answers with i + 1 tokens, one per step
+        for step in range(len(batch)):
+            yield ["t" if step <= i else None for i in range(len(batch))]
+
+    outputs = generation.measure_generation(ctx, generate, ["a", "bb", "ccc"], rounds=2, warmup=1,
+                                            scenario="offline", prompt_tokens=None)
+    assert outputs == [["t"], ["t", "t"], ["t", "t", "t"]]
+    assert recorded["output_tokens"][1]["samples"] == [1.0, 2.0, 3.0] * 2
+    assert recorded["prompt_tokens"][1]["samples"] == [1.0, 2.0, 3.0] * 2  # len(request)
+    assert "tpot" in recorded and len(recorded["tpot"][1]["samples"]) == 4  # one-token answers have none
+    assert recorded["ttft"][1]["provenance"]["scenario"] == "offline"
+    window = case.energy_window
+    assert window.details["requests"] == 6 and window.details["output_tokens"] == 12

@@ -47,3 +47,15 @@ def test_a_claim_about_an_entry_that_was_not_measured_says_so(tmp_path):
     leaderboard, board = _leaderboard(tmp_path, [claim])
     assert compare_entries(leaderboard.groups[0], claim) == "not measured in this group: pruned"
     assert "*Not compared: not measured in this group: pruned.*" in render_report([leaderboard], {"toy": board})
+
+
+def test_groups_recorded_under_an_older_board_version_are_not_compared(tmp_path):
+    claim = Comparison(title="int8 vs fp32", baseline="fp32", candidate="int8", metrics=["wall_time"])
+    board = board_definition("toy", version="2").model_copy(update={"comparisons": [claim]})
+    record = run_record([case("fp32", wall_time=[0.02] * 5), case("int8", wall_time=[0.01] * 5)],
+                        board_versions={"toy": "1"})
+    save_run(record, tmp_path / "run.json")
+    leaderboard = aggregate([tmp_path / "run.json"], {"toy": board}, draws=50, seed=0)["toy"]
+    report = render_report([leaderboard], {"toy": board})
+    assert "| wall_time" not in report
+    assert "groups recorded under an older board version (cpu-x86_64-test-cpu-4t v1)" in report

@@ -68,6 +68,8 @@ def idealized_runtime(metrics: dict[str, MetricEstimate]) -> dict[str, MetricEst
     known_prompts = prompt is not None and prompt.samples and len(prompt.samples) == len(latency.samples)
     prompts = prompt.samples if known_prompts else [0.0] * len(latency.samples)
     fit = fit_runtime(prompts, output.samples, latency.samples)
+    if fit.coefficients["per_prompt_token"] is None and fit.coefficients["per_output_token"] is None:
+        return {}  # every request has the same shape: the "fit" would only restate the mean latency
     notes = list(fit.notes)
     if not known_prompts:
         notes = [n for n in notes if not n.startswith("per_prompt_token")]

@@ -27,6 +27,13 @@ def format_time_cell(metric: Metric | None) -> str:
     return format_value(metric["value"], metric.get("unit", "s"), low, high)
 
 
+def format_generation_cell(metrics: dict[str, Metric]) -> str:
+    """A measure_generation case has no wall_time: its time to first token and time per token."""
+    parts = [f"{label} {format_time_cell(metrics[name])}" for name, label in (("ttft", "TTFT"), ("tpot", "TPOT"))
+             if name in metrics]
+    return " · ".join(parts) or "-"
+
+
 def format_energy_cell(metric: Metric | None) -> str:
     if metric is None:
         return "-"
@@ -86,7 +93,8 @@ def render_summary(record: dict[str, Any], *, width: int = 120, color: bool = Fa
         memory_text = (format_value(memory["value"], memory.get("unit", "B"))
                        if memory and memory.get("value") is not None else "-")
         table.add_row(case["entry"], case.get("board") or "-", case.get("device", "cpu"), outcome,
-                      format_time_cell(metrics.get("wall_time")), memory_text,
+                      format_time_cell(metrics.get("wall_time")) if "wall_time" in metrics
+                      else format_generation_cell(metrics), memory_text,
                       format_energy_cell(metrics.get("energy")), format_quality_cell(metrics))
     buffer = io.StringIO()
     Console(file=buffer, width=max(width, 150), force_terminal=color, color_system="standard" if color else None,
