@@ -54,7 +54,19 @@ def tail_latencies(metrics: dict[str, MetricEstimate]) -> dict[str, MetricEstima
                 supported=result.supported, coverage=round_or_none(result.coverage),
                 highest_supported=percentile_label(result.highest_supported) if result.highest_supported else None,
                 mlperf_requests_for_tight_margin=mlperf_queries(q), note=result.note)
+            _carry_scope(out[f"{name}_{label}"], estimate)
     return out
+
+
+def _carry_scope(derived: MetricEstimate, base: MetricEstimate) -> None:
+    """A percentile's interval treats the pooled requests as independent: say what that covers."""
+    if derived.interval == "none":
+        return
+    if base.interval_scope == "within one process":
+        derived.interval_scope, derived.interval_note = base.interval_scope, base.interval_note
+    elif base.replicates and base.replicates > 1:
+        derived.interval_note = (f"requests pooled over {base.replicates} processes; the order-statistic "
+                                 "interval treats them as independent (process-to-process variation not in it)")
 
 
 def idealized_runtime(metrics: dict[str, MetricEstimate]) -> dict[str, MetricEstimate]:
