@@ -144,7 +144,9 @@ def test_failed_requests_are_named_and_the_others_kept(run_frontier, pytester):
 
 def test_bad_arguments_are_refused_naming_the_case():
     ctx = generation.GenerationContext(types.SimpleNamespace(nodeid="t.py::c"), None, None, quick=True)
-    for kwargs, message in (({"scenario": "server"}, "scenario must be one of"),
+    for kwargs, message in (({"scenario": "batch"}, "scenario must be one of"),
+                            ({"scenario": "server"}, "the server scenario needs rate="),
+                            ({"rate": 10.0}, "rate= applies to the server scenario only"),
                             ({"rounds": 0}, "rounds must be a positive int"),
                             ({"warmup": 0}, "warmup must be an int >= 1")):
         arguments = {"rounds": None, "warmup": 1, "scenario": "single_stream", "prompt_tokens": None, **kwargs}
@@ -286,3 +288,42 @@ def test_offline_scenario_hands_the_batch_over_and_keeps_one_sample_per_request(
     assert recorded["ttft"][1]["provenance"]["scenario"] == "offline"
     window = case.energy_window
     assert window.details["requests"] == 6 and window.details["output_tokens"] == 12
+
+
+def _context(name: str):
+    recorded = {}
+    case = types.SimpleNamespace(nodeid=f"t.py::{name}", entry=name, device="cpu", gpu_name=None, energy_window=None)
+    meter = types.SimpleNamespace(start=lambda: (time.perf_counter(), time.process_time(), None),
+                                  stop=lambda started, calls, repeat=None: EnergyWindow("unavailable", None))
+    ctx = generation.GenerationContext(case, lambda name, value, **kw: recorded.__setitem__(name, (value, kw)),
+                                       lambda device: meter, quick=True)
+    return ctx, recorded
+
+
+def two_ms_answer(request):
+    end = time.perf_counter() + 0.002
+    while time.perf_counter() < end:
+        pass
+    yield "t"
+
+
+def test_server_requests_that_arrive_together_queue_and_their_wait_counts():
+    ctx, recorded = _context("server")
+    # At a million requests per second all five arrive at once: request k waits for the k before it.
+    generation.measure_generation(ctx, two_ms_answer, list("abcde"), rounds=1, warmup=1, scenario="server",
+                                  prompt_tokens=None, rate=1e6)
+    ttft = recorded["ttft"][1]["samples"]
+    # (lower bounds: on a busy machine each 2 ms answer can take longer, never less)
+    assert ttft == sorted(ttft) and ttft[-1] >= 5 * 0.002
+    provenance = recorded["ttft"][1]["provenance"]
+    assert provenance["rate"] == 1e6 and provenance["arrivals"] == "poisson, seed 0"
+    assert provenance["median_queue_s"] >= 2 * 0.002  # the middle request waited for two answers
+
+
+def test_server_requests_that_arrive_apart_do_not_queue():
+    ctx, recorded = _context("server")
+    generation.measure_generation(ctx, two_ms_answer, list("abcde"), rounds=1, warmup=1, scenario="server",
+                                  prompt_tokens=None, rate=20.0)  # 50 ms apart on average
+    assert recorded["ttft"][1]["provenance"]["median_queue_s"] == 0.0  # most never wait for another request
+    assert recorded["ttft"][1]["provenance"]["median_start_delay_s"] >= 0.0  # the harness's own lateness, shown
+    assert recorded["ttft"][0] >= 0.002

@@ -251,10 +251,12 @@ class FrontierFixture:
 
     def measure_generation(self, generate: Callable[[Any], Any], requests: Any, *, rounds: int | None = None,
                            warmup: int = 1, scenario: str = "single_stream",
-                           prompt_tokens: Callable[[Any], int] | None = None) -> list[list[Any] | None]:
+                           prompt_tokens: Callable[[Any], int] | None = None,
+                           rate: float | None = None) -> list[list[Any] | None]:
         """Meter a generation workload: ttft, tpot, request_latency, output_tokens (one sample per
         served request), output_throughput, request_throughput, energy per request and per output
-        token. `generate(request)` yields tokens, or ints counting chunks of tokens. Returns the
+        token. `generate(request)` yields tokens, or ints counting chunks of tokens. `scenario`:
+        single_stream, offline (one batch) or server (Poisson arrivals at `rate` per second). Returns the
         items each request yielded in the memory pass (None for a failed request).
         See capture/generation.py."""
         case = self._case
@@ -264,7 +266,7 @@ class FrontierFixture:
         case.measured = True
         context = generation.GenerationContext(case, self.metric, self._energy_meter_for, self.quick, self._progress)
         return generation.measure_generation(context, generate, requests, rounds=rounds, warmup=warmup,
-                                             scenario=scenario, prompt_tokens=prompt_tokens)
+                                             scenario=scenario, prompt_tokens=prompt_tokens, rate=rate)
 
     def _plan(self, first_call_s: float, rounds: int | None, warmup_rounds: int | None,
               iterations: int | None) -> dict[str, Any]:

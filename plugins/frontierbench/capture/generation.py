@@ -11,7 +11,9 @@ The flow mirrors `frontier.measure`:
    because an estimated window gets its joules only then.
 
 Scenarios (after MLPerf LoadGen): `single_stream` serves one request after another; `offline`
-hands all requests to `generate` as one batch.
+hands all requests to `generate` as one batch; `server` lets requests arrive at Poisson times at
+`rate` requests per second (seeded) and serves them in order, so a request that arrives while
+another is served waits, and its ttft and latency count the wait.
 
 A request that fails (no tokens, a negative count, an exception part-way) is reported with the
 case and its index and left out; the case fails only when no request completes.
@@ -19,6 +21,7 @@ case and its index and left out; the case fails only when no request completes.
 
 from __future__ import annotations
 
+import random
 import time
 import warnings
 from dataclasses import dataclass
@@ -30,7 +33,8 @@ from frontierbench.capture.meters.generation import RequestTiming, serve_batch, 
 from frontierbench.capture.meters.memory import PeakMemory
 from frontierbench.stats.median import median
 
-SCENARIOS = ("single_stream", "offline")
+SCENARIOS = ("single_stream", "offline", "server")
+SERVER_SEED = 0  # Poisson arrivals are drawn from a fixed seed: the same schedule every run
 QUICK_PASSES = 1
 FULL_MAX_PASSES = 10
 FULL_TIME_BUDGET_S = 10.0
@@ -58,10 +62,11 @@ class GenerationContext:
 
 def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], requests: Sequence[Any], *,
                        rounds: int | None, warmup: int, scenario: str,
-                       prompt_tokens: Callable[[Any], int] | None) -> list[list[Any] | None]:
+                       prompt_tokens: Callable[[Any], int] | None, rate: float | None = None) -> list[list[Any] | None]:
     case = ctx.case
     name = case.nodeid
-    requests = _check_arguments(name, requests, rounds, warmup, scenario)
+    requests = _check_arguments(name, requests, rounds, warmup, scenario, rate)
+    arrivals = random.Random(SERVER_SEED) if scenario == "server" else None
     prompts = _prompt_tokens(name, requests, prompt_tokens)
     on_cuda = cuda.in_use()
 
@@ -72,7 +77,7 @@ def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], r
         if cuda_memory:
             cuda_memory.__enter__()
         started = time.perf_counter()
-        first_pass = _serve_pass(generate, requests, scenario, sync=None, keep=outputs)
+        first_pass = _serve_pass(generate, requests, scenario, sync=None, keep=outputs)  # no arrivals
         if cuda_memory:
             cuda_memory.__exit__(None, None, None)
         first_pass_s = time.perf_counter() - started
@@ -97,7 +102,7 @@ def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], r
     window_start = energy_meter.start()
     for _ in range(passes):
         t0 = time.perf_counter()
-        timings = _serve_pass(generate, requests, scenario, sync=sync)
+        timings = _serve_pass(generate, requests, scenario, sync=sync, arrivals=arrivals, rate=rate)
         pass_spans.append((t0, time.perf_counter(), timings))
         served.extend(timings)
     cursor = iter(range(10**12))
@@ -123,7 +128,7 @@ def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], r
         warnings.warn(GenerationWarning(f"{name}: {len(failures)} failed request(s) left out:\n  "
                                         + "\n  ".join(failures[:20])), stacklevel=3)
     _record_request_metrics(ctx.record, done, prompts, scenario=scenario, passes=passes,
-                            requests=len(requests), on_cuda=on_cuda, failures=failures)
+                            requests=len(requests), on_cuda=on_cuda, failures=failures, rate=rate)
     _record_throughputs(ctx.record, pass_spans, scenario)
     ctx.record("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
                provenance={"method": memory.method, "covers": "process RSS above its start",
@@ -136,9 +141,16 @@ def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], r
     return [None if i in failed_in_memory_pass else items for i, items in enumerate(outputs)]
 
 
-def _check_arguments(name: str, requests: Any, rounds: Any, warmup: Any, scenario: Any) -> list[Any]:
+def _check_arguments(name: str, requests: Any, rounds: Any, warmup: Any, scenario: Any, rate: Any) -> list[Any]:
     if scenario not in SCENARIOS:
         raise GenerationError(f"{name}: measure_generation: scenario must be one of {SCENARIOS}, got {scenario!r}")
+    if scenario == "server":
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < float("inf"):
+            raise GenerationError(f"{name}: measure_generation: the server scenario needs rate= (requests per "
+                                  f"second, > 0), got {rate!r}")
+    elif rate is not None:
+        raise GenerationError(f"{name}: measure_generation: rate= applies to the server scenario only "
+                              f"(scenario is {scenario!r})")
     try:
         requests = list(requests)
     except TypeError:
@@ -177,9 +189,22 @@ def _planned_passes(quick: bool, first_pass_s: float) -> int:
     return max(1, min(FULL_MAX_PASSES, int(FULL_TIME_BUDGET_S / max(first_pass_s, 1e-9))))
 
 
-def _serve_pass(generate, requests, scenario, *, sync, keep=None) -> list[RequestTiming]:
+def _serve_pass(generate, requests, scenario, *, sync, keep=None, arrivals: random.Random | None = None,
+                rate: float | None = None) -> list[RequestTiming]:
     if scenario == "offline":
         return serve_batch(generate, requests, range(len(requests)), sync=sync, keep=keep)
+    if arrivals is not None:  # server: Poisson arrivals from now on, served in order
+        at = time.perf_counter()
+        timings = []
+        previous_end = None
+        for index, request in enumerate(requests):
+            at += arrivals.expovariate(rate)
+            timing = serve_one(generate, request, index, sync=sync, arrival=at)
+            if previous_end is not None:
+                timing.waited_for_earlier = max(0.0, previous_end - at)
+            previous_end = timing.ended if timing.ended is not None else time.perf_counter()
+            timings.append(timing)
+        return timings
     if keep is None:
         return [serve_one(generate, request, index, sync=sync) for index, request in enumerate(requests)]
     return [serve_one(generate, request, index, sync=sync, keep=keep[index]) for index, request in enumerate(requests)]
@@ -195,24 +220,30 @@ def _failures(name: str, timings: list[RequestTiming]) -> list[str]:
 
 
 def _record_request_metrics(record, done: list[RequestTiming], prompts: list[int] | None, *, scenario: str,
-                            passes: int, requests: int, on_cuda: bool, failures: list[str]) -> None:
+                            passes: int, requests: int, on_cuda: bool, failures: list[str],
+                            rate: float | None = None) -> None:
     common = {"method": "time.perf_counter", "sample_kind": "rounds", "samples_are": "requests",
               "scenario": scenario, "passes": passes, "requests": requests, "served": len(done),
               "cuda_synchronized": on_cuda}
+    if scenario == "server":
+        common.update(rate=rate, arrivals=f"poisson, seed {SERVER_SEED}",
+                      median_queue_s=median([t.waited_for_earlier for t in done]),
+                      median_start_delay_s=median([t.queued - t.waited_for_earlier for t in done]))
     if failures:
         common["failed_requests"] = failures
     ttft = [t.ttft for t in done]
     latency = [t.latency for t in done]
     tokens = [float(t.output_tokens) for t in done]
+    arrival = "arrival" if scenario == "server" else "call"
     record("ttft", median(ttft), unit="s", higher_is_better=False, samples=ttft,
-           provenance={**common, "what": "call to first output token"})
+           provenance={**common, "what": f"{arrival} to first output token"})
     tpot = [t.tpot for t in done if t.tpot is not None]
     if tpot:
         record("tpot", median(tpot), unit="s", higher_is_better=False, samples=tpot,
                provenance={**common, "what": "(last token - first token) / (output tokens - 1)",
                            "served": len(tpot)})
     record("request_latency", median(latency), unit="s", higher_is_better=False, samples=latency,
-           provenance={**common, "what": "call to the end of the answer"
+           provenance={**common, "what": f"{arrival} to the end of the answer"
                        + (" (offline: batch start to the request's last token)" if scenario == "offline" else "")})
     # Fewer tokens for the same answer is cheaper (token budgets), so the count is a cost.
     record("output_tokens", median(tokens), unit="tokens", higher_is_better=False, samples=tokens,
@@ -250,7 +281,7 @@ def _window_details(window: EnergyWindow, served: list[RequestTiming], scenario:
                 batch_ends[t.started] = max(batch_ends.get(t.started, t.ended), t.ended)
         busy = sum(end - start for start, end in batch_ends.items())
     else:
-        busy = sum(t.ended - t.started for t in served if t.ended is not None)
+        busy = sum(t.ended - (t.called or t.started) for t in served if t.ended is not None)
     return {**window.details, "workload": WORKLOAD, "scenario": scenario, "requests": len(ok),
             "output_tokens": sum(t.output_tokens for t in ok), "busy_s": round(busy, 9),
             "formula": "mean window power x time inside generate / requests (or output tokens)"}

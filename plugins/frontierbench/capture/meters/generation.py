@@ -31,12 +31,19 @@ class RequestTiming:
     """One served request. Times are the clock's readings; `error` is set when it failed."""
 
     index: int
-    started: float
+    started: float  # when the request arrived: the call, or its scheduled arrival (server scenario)
     first: float | None = None  # when the first output token arrived
     last: float | None = None  # when the last output token arrived
     ended: float | None = None  # when the iterator was exhausted
     output_tokens: int = 0
     error: str | None = None
+    called: float | None = None  # when generate was called, if later than the arrival (queueing)
+    waited_for_earlier: float = 0.0  # of that delay, the time the previous request was still served
+
+    @property
+    def queued(self) -> float:
+        """Arrival to call: waiting for earlier requests, plus the harness waking up late."""
+        return 0.0 if self.called is None else self.called - self.started
 
     @property
     def ok(self) -> bool:
@@ -75,6 +82,15 @@ def token_count(item: Any) -> int:
     return int(item) if _is_count_type(type(item)) else 1
 
 
+def wait_until(deadline: float, clock: Clock = time.perf_counter) -> None:
+    """Sleep to 1 ms short of `deadline`, then spin: a sleep alone overshoots by the scheduler's slack."""
+    remaining = deadline - clock() - 0.001
+    if remaining > 0:
+        time.sleep(remaining)
+    while clock() < deadline:
+        pass
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -82,14 +98,19 @@ def _describe(exc: BaseException) -> str:
 
 def serve_one(generate: Callable[[Any], Iterable[Any]], request: Any, index: int, *,
               sync: Callable[[], None] | None = None, clock: Clock = time.perf_counter,
-              keep: list[Any] | None = None) -> RequestTiming:
+              keep: list[Any] | None = None, arrival: float | None = None) -> RequestTiming:
     """Serve one request and time it; a failure is kept in the returned timing, never raised.
 
-    `keep`, when given, receives every item yielded (the memory pass keeps the outputs).
+    `keep`, when given, receives every item yielded (the memory pass keeps the outputs). With
+    `arrival` (a clock reading), wait until then; a request that arrives while the previous one is
+    still being served starts late, and its time to first token includes that wait (MLPerf server).
     """
+    if arrival is not None:
+        wait_until(arrival, clock)
     if sync is not None:
         sync()
-    timing = RequestTiming(index, clock())
+    now = clock()
+    timing = RequestTiming(index, now) if arrival is None else RequestTiming(index, arrival, called=now)
     tokens = 0
     first = last = None
     position = -1
