@@ -198,3 +198,20 @@ def test_the_site_shows_measured_and_normalised_figures_side_by_side(tmp_path):
     assert "measured" in page and "normalised (fitted, HELM idealized runtime)" in page
     assert "money (board [prices])" in page and "Frontier cost-of-pass:" in page
     assert "not supported" in page and "the highest it supports is p92.8" in page  # p99 of 50 requests
+
+
+def test_without_a_fit_the_site_says_why_instead_of_empty_columns(tmp_path):
+    from frontierbench.site.generation import generation_view
+
+    board = board_definition("gen", objectives=[
+        Objective(metric="accuracy", direction="max", margin=0.01, margin_kind="absolute"),
+        Objective(metric="tpot", direction="min", margin=0.05)])
+    same_shape = generation_case("one", family="A", seconds_per_token=0.004, requests=20, correct=[1, 0], seed=1)
+    for name in ("prompt_tokens", "output_tokens"):
+        same_shape.metrics[name].samples = [32.0] * 20
+    save_run(run_record([same_shape]), tmp_path / "r.json")
+    group = aggregate([tmp_path / "r.json"], {"gen": board}, draws=50)["gen"].groups[0]
+    assert not any(name.startswith("idealized_") for name in group.entries[0].metrics)
+    view = generation_view(group)
+    assert [g["label"] for g in view["groups"]] == ["measured"]
+    assert "cannot tell its terms apart" in view["normalised_note"]

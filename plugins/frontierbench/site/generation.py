@@ -40,7 +40,10 @@ def generation_view(group: Group) -> dict[str, Any] | None:
     if not entries:
         return None
     money = any("cost_per_request" in e.metrics for e in entries)
-    column_groups = [("measured", MEASURED), ("normalised (fitted, HELM idealized runtime)", NORMALISED)]
+    fitted = any(name in e.metrics for e in entries for name, _ in NORMALISED)
+    column_groups = [("measured", MEASURED)]
+    if fitted:
+        column_groups.append(("normalised (fitted, HELM idealized runtime)", NORMALISED))
     if money:
         column_groups.append(("money (board [prices])", MONEY))
     rows, points = [], []
@@ -55,4 +58,7 @@ def generation_view(group: Group) -> dict[str, Any] | None:
                            "throughput": [throughput.value, throughput.low, throughput.high]})
     return {"groups": [{"label": label, "columns": [title for _, title in columns]} for label, columns in column_groups],
             "rows": rows, "points": points, "money": money,
+            "normalised_note": None if fitted else (
+                "No normalised figures: in every entry all requests have the same prompt and output "
+                "length, so the idealized-runtime model cannot tell its terms apart."),
             "frontier_cost_of_pass": getattr(group, "money", None)}
