@@ -31,7 +31,7 @@ from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
 from frontierbench.capture.meters.generation import RequestTiming, serve_batch, serve_one
 from frontierbench.capture.meters.memory import PeakMemory
-from frontierbench.stats.median import median
+from statistics import median
 
 SCENARIOS = ("single_stream", "offline", "server")
 SERVER_SEED = 0  # Poisson arrivals are drawn from a fixed seed: the same schedule every run

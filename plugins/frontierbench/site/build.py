@@ -192,7 +192,7 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             data_json=json_for_script(data), entry_count=len(group.entries),
             changes=recent_changes(group, {e.name: entry_page(group, e.name) for e in group.entries}, commit_url),
             history_runs=len({run for e in group.entries for run in e.runs}),
-            generation=generation, generation_json=sd.json_for_script(generation) if generation else None,
+            generation=generation, generation_json=json_for_script(generation) if generation else None,
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
             warnings.warn(f"{base}/{page}: {len(page_text.encode('utf-8'))} bytes, over the "
