@@ -264,7 +264,7 @@ class FrontierFixture:
             raise RuntimeError(f"{case.nodeid}: frontier.measure_generation() can be called once per case, "
                                "and not together with frontier.measure()")
         case.measured = True
-        context = generation.GenerationContext(case, self.metric, self._energy_meter_for, self.quick, self._progress)
+        context = generation.GenerationContext(case, self._store, self._energy_meter_for, self.quick, self._progress)
         return generation.measure_generation(context, generate, requests, rounds=rounds, warmup=warmup,
                                              scenario=scenario, prompt_tokens=prompt_tokens, rate=rate)
 
