@@ -59,8 +59,8 @@ def main() -> int:
         # Take turns, so a busy machine slows both alike; keep the best of each.
         bare_times, meter_times = [], []
         for _ in range(args.repeat):
-            bare_times.append(best_of(lambda: bare_loop(generate, None), repeat=1)[0])
-            meter_times.append(best_of(lambda: serve_one(generate, None, 0), repeat=1)[0])
+            bare_times.append(best_of(lambda g=generate: bare_loop(g, None), repeat=1)[0])
+            meter_times.append(best_of(lambda g=generate: serve_one(g, None, 0), repeat=1)[0])
         timing = serve_one(generate, None, 0)
         assert timing.ok and timing.output_tokens == tokens, timing.error
         bare, meter = min(bare_times) / tokens * 1e9, min(meter_times) / tokens * 1e9

@@ -134,7 +134,8 @@ def test_aggregate_reports_percentiles_the_runtime_fit_and_money(tmp_path):
     board = board_definition("gen", objectives=[
         Objective(metric="accuracy", direction="max", margin=0.01, margin_kind="absolute"),
         Objective(metric="tpot", direction="min", margin=0.05)])
-    board = BoardDefinition.model_validate({**board.model_dump(), "prices": {"source": "test", "cpu-x86_64-test-cpu-4t": 3.6}})
+    prices = {"source": "test", "cpu-x86_64-test-cpu-4t": 3.6}
+    board = BoardDefinition.model_validate({**board.model_dump(), "prices": prices})
     write_board(tmp_path / "boards", board)
     cases = [generation_case("big", family="A", seconds_per_token=0.004, requests=50, correct=[1, 1, 1, 0], seed=1),
              generation_case("small", family="B", seconds_per_token=0.001, requests=50, correct=[1, 0, 0, 0], seed=2)]
@@ -186,7 +187,8 @@ def test_the_site_shows_measured_and_normalised_figures_side_by_side(tmp_path):
     board = board_definition("gen", objectives=[
         Objective(metric="accuracy", direction="max", margin=0.01, margin_kind="absolute"),
         Objective(metric="tpot", direction="min", margin=0.05)])
-    board = BoardDefinition.model_validate({**board.model_dump(), "prices": {"source": "test", "cpu-x86_64-test-cpu-4t": 3.6}})
+    prices = {"source": "test", "cpu-x86_64-test-cpu-4t": 3.6}
+    board = BoardDefinition.model_validate({**board.model_dump(), "prices": prices})
     cases = [generation_case("big", family="A", seconds_per_token=0.004, requests=50, correct=[1, 1, 1, 0], seed=1),
              generation_case("small", family="B", seconds_per_token=0.001, requests=50, correct=[1, 0, 0, 0], seed=2)]
     save_run(run_record(cases), tmp_path / "r.json")

@@ -299,8 +299,10 @@ def energy_metrics(window: EnergyWindow) -> dict[str, dict[str, Any]]:
     per_request = None if joules is None or not details["requests"] else joules / details["requests"]
     per_token = None if joules is None or not details["output_tokens"] else joules / details["output_tokens"]
     provenance = window.provenance()
-    metric = lambda value, unit: {"value": value, "unit": unit, "higher_is_better": False, "samples": None,
-                                  "provenance": provenance}
+
+    def metric(value, unit):
+        return {"value": value, "unit": unit, "higher_is_better": False, "samples": None, "provenance": provenance}
+
     return {"energy": metric(per_request, "J"), "energy_per_request": metric(per_request, "J"),
             "energy_per_output_token": metric(per_token, "J")}
 

@@ -51,7 +51,7 @@ class Prices(BaseModel):
     source: str
 
     @model_validator(mode="after")
-    def _hourly_rates(self) -> "Prices":
+    def _hourly_rates(self) -> Prices:
         for hardware_class, price in (self.model_extra or {}).items():
             if isinstance(price, bool) or not isinstance(price, (int, float)) or not price > 0 or price == float("inf"):
                 raise ValueError(f"prices.{hardware_class}: dollars per hour must be a positive number, got {price!r}")

@@ -138,16 +138,16 @@ STANDARD: dict[str, MetricSpec] = {spec.name: spec for spec in (
                samples="rounds"),
     MetricSpec("request_latency", "s", False, "cost", "the call to the end of the answer",
                samples="rounds"),
-    MetricSpec("output_tokens", "tokens", False, "cost", "output tokens per request (fewer for the same answer is cheaper)",
-               samples="rounds"),
+    MetricSpec("output_tokens", "tokens", False, "cost",
+               "output tokens per request (fewer for the same answer is cheaper)", samples="rounds"),
     MetricSpec("output_throughput", "tokens/s", True, "rate", "output tokens per second over a timed pass",
                samples="rounds"),
     MetricSpec("request_throughput", "requests/s", True, "rate", "completed requests per second over a timed pass",
                samples="rounds"),
-    MetricSpec("energy_per_request", "J", False, "cost", "joules per request: window power x time inside generate",
-               energy="meter"),
-    MetricSpec("energy_per_output_token", "J", False, "cost", "joules per output token: window power x time inside generate",
-               energy="meter"),
+    MetricSpec("energy_per_request", "J", False, "cost",
+               "joules per request: window power x time inside generate", energy="meter"),
+    MetricSpec("energy_per_output_token", "J", False, "cost",
+               "joules per output token: window power x time inside generate", energy="meter"),
 )}
 
 # What aggregate derives (aggregate/derived.py computes them; the formulas are stats/pareto.py's).

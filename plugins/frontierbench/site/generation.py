@@ -56,7 +56,8 @@ def generation_view(group: Group) -> dict[str, Any] | None:
             points.append({"name": entry.name, "family": entry.family,
                            "latency": [latency.value, latency.low, latency.high],
                            "throughput": [throughput.value, throughput.low, throughput.high]})
-    return {"groups": [{"label": label, "columns": [title for _, title in columns]} for label, columns in column_groups],
+    return {"groups": [{"label": label, "columns": [title for _, title in columns]}
+                       for label, columns in column_groups],
             "rows": rows, "points": points, "money": money,
             "normalised_note": None if fitted else (
                 "No normalised figures: in every entry all requests have the same prompt and output "
