@@ -47,3 +47,33 @@ def test_cached_runs_still_infer_boards_and_keep_failures_and_skipped_boards(tmp
                     == (tmp_path / "plain" / board / "leaderboard.json").read_bytes())
     notes = json.loads((tmp_path / "warm" / "toy" / "leaderboard.json").read_text())["groups"][0]["notes"]
     assert any("'b' failed" in note and "boom" in note for note in notes)
+
+
+def test_reliability_is_reassessed_only_for_groups_whose_inputs_changed(tmp_path, capsys):
+    write_board(tmp_path / "leaderboards", board_definition("toy"))
+    from factories import random_cases
+
+    for i, hardware in enumerate(["cpu-a", "cpu-a", "cpu-b"]):
+        save_run(run_record(random_cases(["x", "y", "z"], seed=i), run_id=f"r{i}", hardware_class=hardware,
+                            started_at=f"2026-01-0{i + 1}T00:00:00+00:00"), tmp_path / "runs" / f"r{i}.json")
+    assert aggregate(tmp_path, "before") == 0
+    before = tmp_path / "before" / "toy" / "leaderboard.json"
+    # Mark each stored report, so a reused one can be told from a recomputed one.
+    data = json.loads(before.read_text())
+    for group in data["groups"]:
+        group["reliability"]["notes"] = ["stored report"]
+    before.write_text(json.dumps(data))
+    save_run(run_record(random_cases(["x", "y", "z"], seed=9), run_id="r9", hardware_class="cpu-b",
+                        started_at="2026-01-09T00:00:00+00:00"), tmp_path / "runs" / "r9.json")
+    assert aggregate(tmp_path, "after", "--reuse-reliability", str(tmp_path / "before")) == 0
+    groups = {g["hardware_class"]: g for g in
+              json.loads((tmp_path / "after" / "toy" / "leaderboard.json").read_text())["groups"]}
+    assert groups["cpu-a"]["reliability"]["notes"] == ["stored report"]  # unchanged inputs: reused
+    assert groups["cpu-b"]["reliability"]["notes"] != ["stored report"]  # a new run: assessed again
+    # Reusing the genuine reports gives exactly what assessing everything gives.
+    assert aggregate(tmp_path, "full") == 0
+    assert aggregate(tmp_path, "again", "--reuse-reliability", str(tmp_path / "full")) == 0
+    assert ((tmp_path / "again" / "toy" / "leaderboard.json").read_bytes()
+            == (tmp_path / "full" / "toy" / "leaderboard.json").read_bytes())
+    # A missing previous folder only means everything is assessed.
+    assert aggregate(tmp_path, "fresh", "--reuse-reliability", str(tmp_path / "nowhere")) == 0

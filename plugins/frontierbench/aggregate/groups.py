@@ -30,7 +30,9 @@ def group_energy_method(entries: list[LeaderboardEntry]) -> str:
 
 def build_group(board: BoardDefinition, hardware_class: str, board_version: str,
                 entries: list[LeaderboardEntry], environment: dict[str, Any], notes: list[str], *,
-                draws: int, seed: int, reliability: bool = True) -> Group:
+                draws: int, seed: int, reliability: bool = True, report: Any = None) -> Group:
+    """`report`: a reliability report known to hold for exactly these inputs (aggregate.reuse),
+    used instead of assessing the group again."""
     entries = sorted(entries, key=lambda e: e.name)
     group = Group(hardware_class=hardware_class, board_version=board_version, environment=environment,
                   energy_method=group_energy_method(entries), entries=entries, notes=list(notes))
@@ -87,7 +89,8 @@ def build_group(board: BoardDefinition, hardware_class: str, board_version: str,
     if len(objectives) != len(board.objectives):
         group.notes.append(f"frontier objectives here: {metrics}")
     if reliability:
-        group.reliability = assess_reliability(group, board, objectives, draws=draws, seed=seed)
+        group.reliability = report if report is not None else \
+            assess_reliability(group, board, objectives, draws=draws, seed=seed)
     if len(group.notes) > MAX_NOTES:
         extra = len(group.notes) - MAX_NOTES
         group.notes = group.notes[:MAX_NOTES] + [f"... and {extra} more notes"]

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import Any
 from collections import defaultdict
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from pydantic import ValidationError
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import cached_loader
+from frontierbench.aggregate.reuse import GroupKey, group_fingerprint, previous_reports
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
 from frontierbench.aggregate.generation import group_money
@@ -63,7 +65,8 @@ from frontierbench.aggregate.tidy import AggregateWarning as AggregateWarning  #
 
 def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, draws: int = 1000,
                    seed: int = 0, reliability: bool = True, strict: bool = False,
-                   warn: Warn = default_warn, timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
+                   warn: Warn = default_warn, timings: dict[str, float] | None = None,
+                   previous: dict[GroupKey, Any] | None = None) -> dict[str, Leaderboard]:
     """Leaderboards (by board name) from loaded runs, sorted in time order (see ingest.load_inputs).
 
     `timings`, when given, receives the seconds spent in each stage (for the benchmark).
@@ -71,25 +74,28 @@ def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *,
     clock = _Stopwatch(timings)
     tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
     clock("tidy_frames")
-    return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings)
+    return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
+                          previous=previous)
 
 
 def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
-                   reliability: bool = True, timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
+                   reliability: bool = True, timings: dict[str, float] | None = None,
+                   previous: dict[GroupKey, Any] | None = None) -> dict[str, Leaderboard]:
     """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards."""
     # Millions of small acyclic objects (history points, sample lists): the cyclic collector
     # would rescan them again and again for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings)
+        return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
+                               previous=previous or {})
     finally:
         if collecting:
             gc.enable()
 
 
 def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
-                    timings: dict[str, float] | None) -> dict[str, Leaderboard]:
+                    timings: dict[str, float] | None, previous: dict[GroupKey, Any]) -> dict[str, Leaderboard]:
     clock = _Stopwatch(timings)
     cases = tidy.cases
     if cases.empty:
@@ -118,10 +124,16 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
         board = boards[board_name]
         entry_ids = sorted(set(rows["entry_id"].tolist()))
         newest = tidy.runs[int(rows["run"].max())].record.environment.model_dump(mode="json")
-        board_runs[board_name].update(rows["run"].tolist())
+        group_runs = set(rows["run"].tolist())
+        board_runs[board_name].update(group_runs)
+        fingerprint = group_fingerprint(board, hardware_class, version, [tidy.runs[r].sha256 for r in group_runs],
+                                        draws=draws, seed=seed)
+        known = previous.get((board_name, hardware_class, version))
         group = build_group(board, hardware_class, version, [entries[i] for i in entry_ids], newest,
                             failures_by_group.get((board_name, hardware_class, version), []),
-                            draws=draws, seed=seed, reliability=reliability)
+                            draws=draws, seed=seed, reliability=reliability,
+                            report=known[1] if known is not None and known[0] == fingerprint else None)
+        group.inputs_sha256 = fingerprint
         money = group_money(group.entries)
         if money is not None:
             group.money = money
@@ -162,11 +174,13 @@ class _Stopwatch:
 def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
               default_board: str | None = None, reliability: bool = True, strict: bool = False,
               warn: Warn = default_warn, skip_invalid: bool = False,
-              cache: str | Path | None = None) -> dict[str, Leaderboard]:
+              cache: str | Path | None = None, reuse_from: list[str | Path] | None = None) -> dict[str, Leaderboard]:
     """Read and validate every input, then build one Leaderboard per board that has cases.
 
     `cache`: a folder where each record's tidy rows are kept by sha256 (aggregate.cache), so a
-    history is parsed once and each later aggregate reads only its new files.
+    history is parsed once and each later aggregate reads only its new files. `reuse_from`:
+    previous leaderboards whose groups' reliability reports are kept where their inputs did not
+    change (aggregate.reuse).
 
     Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
     """
@@ -182,9 +196,10 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
+    previous = previous_reports(reuse_from, warn) if reuse_from else None
     try:
         return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict,
-                              warn=warn)
+                              warn=warn, previous=previous)
     except ValidationError as exc:
         # Every input value is finite and bounded, but a product or quotient of them (a hypervolume,
         # energy per correct answer) can still overflow: say so, naming the inputs.

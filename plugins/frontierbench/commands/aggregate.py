@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", default=None, metavar="DIR",
                         help="keep each run record's tidy rows in DIR (Parquet, by sha256) and read them back "
                              "next time: re-aggregating a history parses only its new files")
+    parser.add_argument("--reuse-reliability", nargs="+", default=None, metavar="LEADERBOARDS",
+                        help="previous leaderboards (files or folders): a group whose inputs did not change keeps "
+                             "its reliability report instead of being assessed again")
     parser.add_argument("--skip-invalid", action="store_true",
                         help="name and skip a corrupt or future-schema input with a warning instead of failing "
                              "(for publishing a long history; a run id stored twice stays an error)")
@@ -51,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     leaderboards = aggregate(args.runs, boards, draws=args.draws, seed=args.seed,
                              default_board=args.default_board, reliability=not args.no_reliability,
                              strict=args.strict, warn=warn, skip_invalid=args.skip_invalid,
-                             cache=args.cache)
+                             cache=args.cache, reuse_from=args.reuse_reliability)
     if not leaderboards:
         raise RecordError(f"{', '.join(args.runs)}: no passed case with a board and a metric to rank on; "
                           f"nothing written")

@@ -154,6 +154,8 @@ class Group(OpenModel):
     counterfactual_frontiers: dict[str, list[str]] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     reliability: ReliabilityReport | None = None
+    # Fingerprint of everything the reliability report depends on (aggregate/reuse.py).
+    inputs_sha256: str | None = None
 
 
 class Leaderboard(BaseModel):

@@ -91,8 +91,9 @@ def find_steps(values: np.ndarray | list[float], *, noise: float | None = None, 
     """Steps in a series of positive run-level values in run order (non-positive series: none).
 
     `noise` is the run-to-run standard deviation on the log scale. By default it starts from the
-    series' own robust estimate (run_noise) and is then refined from the residuals of the fit
-    until the breakpoints settle: 19 successive differences alone give too unsteady a scale.
+    series' own robust estimate (run_noise); a series with no candidate step at that scale has
+    none (most series: only O(n) work). Otherwise the scale is refined from the residuals of the
+    fit until the breakpoints settle: 19 successive differences alone give too unsteady a scale.
     """
     x = np.asarray(values, dtype=np.float64)
     if x.size < 2 * min_size or not np.all(np.isfinite(x)) or np.any(x <= 0):
@@ -101,6 +102,8 @@ def find_steps(values: np.ndarray | list[float], *, noise: float | None = None, 
     fixed = noise is not None
     sigma = max(noise, NOISE_FLOOR) if fixed else run_noise(logs)
     breaks = fit_breaks(logs, sigma, penalty_factor=penalty_factor, min_size=min_size)
+    if len(breaks) == 1:  # no candidate step at the robust noise scale: the common, cheap case
+        return []
     for _ in range(0 if fixed else 3):
         sigma = residual_noise(logs, breaks)
         refit = fit_breaks(logs, sigma, penalty_factor=penalty_factor, min_size=min_size)
