@@ -31,7 +31,8 @@ def group_fingerprint(board: BoardDefinition, hardware_class: str, board_version
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def previous_reports(paths: list[str | Path], warn: Callable[[str], None]) -> dict[GroupKey, tuple[str, ReliabilityReport]]:
+def previous_reports(paths: list[str | Path],
+                     warn: Callable[[str], None]) -> dict[GroupKey, tuple[str, ReliabilityReport]]:
     """(fingerprint, report) of every group that has both, in the leaderboards under `paths`.
     Missing or unreadable leaderboards only mean more is recomputed: a warning, never an error."""
     found: dict[GroupKey, tuple[str, ReliabilityReport]] = {}
