@@ -12,7 +12,7 @@ from typing import Any, Callable
 from frontierbench.capture import generation
 from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
-from frontierbench.capture.meters.memory import PeakMemory
+from frontierbench.capture.meters.memory import PeakMemory, record_peaks
 from frontierbench.formats.metrics import DERIVED, FULL_CYCLE_PREFIX, STANDARD
 
 # Slow workloads are bounded the way pytest-benchmark's pedantic mode is: a first call longer than
@@ -240,13 +240,7 @@ class FrontierFixture:
         self._store("throughput", items / median(per_round) if median(per_round) > 0 else 0.0,
                     unit="items/s", higher_is_better=True,  # samples: derive from wall_time's
                     provenance={"method": "derived", "formula": "items / wall_time", "items": items})
-        self._store("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
-                    provenance={"method": memory.method, "covers": "process RSS above its start",
-                                "pass": "separate memory pass"})
-        if cuda_memory is not None:
-            self._store("cuda_peak_memory", cuda_memory.peak_bytes, unit="B", higher_is_better=False,
-                        provenance={"method": "torch.cuda.max_memory_allocated", "covers": case.device,
-                                    "pass": "separate memory pass"})
+        record_peaks(self._store, memory, cuda_memory, case.device, "separate memory pass")
         return result
 
     def measure_generation(self, generate: Callable[[Any], Any], requests: Any, *, rounds: int | None = None,

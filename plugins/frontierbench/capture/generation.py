@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 from frontierbench.capture.meters import cuda
 from frontierbench.capture.meters.energy import EnergyMeter, EnergyWindow
 from frontierbench.capture.meters.generation import RequestTiming, serve_batch, serve_one
-from frontierbench.capture.meters.memory import PeakMemory
+from frontierbench.capture.meters.memory import PeakMemory, record_peaks
 from statistics import median
 
 SCENARIOS = ("single_stream", "offline", "server")
@@ -130,13 +130,7 @@ def measure_generation(ctx: GenerationContext, generate: Callable[[Any], Any], r
     _record_request_metrics(ctx.record, done, prompts, scenario=scenario, passes=passes,
                             requests=len(requests), on_cuda=on_cuda, failures=failures, rate=rate)
     _record_throughputs(ctx.record, pass_spans, scenario)
-    ctx.record("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
-               provenance={"method": memory.method, "covers": "process RSS above its start",
-                           "pass": "separate memory pass (first warm-up pass)"})
-    if cuda_memory is not None:
-        ctx.record("cuda_peak_memory", cuda_memory.peak_bytes, unit="B", higher_is_better=False,
-                   provenance={"method": "torch.cuda.max_memory_allocated", "covers": case.device,
-                               "pass": "separate memory pass (first warm-up pass)"})
+    record_peaks(ctx.record, memory, cuda_memory, case.device, "separate memory pass (first warm-up pass)")
     failed_in_memory_pass = {t.index for t in first_pass if not t.ok}
     return [None if i in failed_in_memory_pass else items for i, items in enumerate(outputs)]
 

@@ -112,3 +112,17 @@ class PeakMemory:
             self._thread.join()
             self._peak = max(self._peak, self._process.memory_info().rss)
             self.peak_bytes = max(0, self._peak - self._baseline)
+
+
+def record_peaks(record, memory: PeakMemory, cuda_memory, device: str | None, memory_pass: str) -> None:
+    """Record the host and (when on CUDA) device peaks of a memory pass through `record(name, value, ...)`.
+
+    `measure` and `measure_generation` both meter memory in a pass of their own; one function keeps
+    their metrics and provenance alike.
+    """
+    record("peak_memory", memory.peak_bytes, unit="B", higher_is_better=False,
+           provenance={"method": memory.method, "covers": "process RSS above its start", "pass": memory_pass})
+    if cuda_memory is not None:
+        record("cuda_peak_memory", cuda_memory.peak_bytes, unit="B", higher_is_better=False,
+               provenance={"method": "torch.cuda.max_memory_allocated", "covers": device, "pass": memory_pass})
+
