@@ -40,7 +40,12 @@ from scipy import stats
 from frontierbench.aggregate.ingest import display_path, from_pytest_benchmark
 from frontierbench.commands.compare_gates import apply_gates, case_gates, gate_resolver
 from frontierbench.formats.board import find_boards
-from frontierbench.formats.leaderboard import LEADERBOARD_SCHEMA_NAME, find_leaderboards, parse_leaderboard
+from frontierbench.formats.leaderboard import (
+    LEADERBOARD_SCHEMA_NAME,
+    find_leaderboards,
+    parse_leaderboard,
+    with_samples,
+)
 from frontierbench.formats.metrics import sample_kind
 from frontierbench.formats.versioned import PYTEST_BENCHMARK, decode_json, file_kind, read_bytes
 from frontierbench.stats.bootstrap import bootstrap_statistic, stable_seed
@@ -157,7 +162,7 @@ def load_series(path: str | Path) -> list[Series]:
                                           default_board="benchmarks")
         return _series_from_run(record)
     if kind == LEADERBOARD_SCHEMA_NAME:
-        return _series_from_leaderboard(parse_leaderboard(data, source=source))
+        return _series_from_leaderboard(with_samples(parse_leaderboard(data, source=source), path))
     return _series_from_run(parse_run(data, source=source))
 
 

@@ -8,12 +8,15 @@ hypervolume, derived metrics and the reliability report.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Iterator, Literal
 
+import numpy as np
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from frontierbench.formats.atomic import write_json_atomic
+from frontierbench.formats.atomic import write_bytes_atomic
 from frontierbench.formats.versioned import (
     Migration,
     RecordError,
@@ -39,6 +42,15 @@ from frontierbench.formats.values import (
     check_cost,
 )
 from frontierbench.formats.names import check_slug
+from frontierbench.formats.samples_sidecar import (
+    SIDECAR_FIELD,
+    attach_samples,
+    read_sidecar,
+    remove_stale_sidecars,
+    sidecar_prefix,
+    split_samples,
+    write_sidecar,
+)
 
 LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
 LEADERBOARD_SCHEMA_VERSION = 1
@@ -175,6 +187,9 @@ class Leaderboard(BaseModel):
     inferred: Flag = False
     inputs: list[InputRun] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
+    # Where the estimates' samples are when they are not inline (formats/samples_sidecar.py): the
+    # file next to this one, its sha256, how many values. Written only when there is one.
+    samples_sidecar: JsonObject | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Leaderboard:
@@ -214,7 +229,14 @@ class Leaderboard(BaseModel):
         data = self.model_dump(mode="json", by_alias=True)
         if not self.inferred:
             del data["inferred"]  # leaderboards of defined boards keep their exact bytes
+        if self.samples_sidecar is None:
+            del data[SIDECAR_FIELD]
         return data
+
+    def estimates(self) -> Iterator[MetricEstimate]:
+        for group in self.groups:
+            for entry in group.entries:
+                yield from entry.metrics.values()
 
 
 def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
@@ -228,7 +250,17 @@ def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
 
 
 def load_leaderboard(path: str | Path) -> Leaderboard:
-    return load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
+    board = load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
+    return with_samples(board, Path(path))
+
+
+def with_samples(board: Leaderboard, path: Path) -> Leaderboard:
+    """The leaderboard read from `path` with its samples back in place, if they are in a sidecar
+    (`samples_sidecar` still names it, for a copy of the file: the site publishes both)."""
+    if board.samples_sidecar is not None:
+        values = read_sidecar(path.parent, board.samples_sidecar, str(path))
+        attach_samples(board.estimates(), values, str(path))
+    return board
 
 
 def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
@@ -252,7 +284,53 @@ def find_leaderboards(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:
-    return write_json_atomic(Path(path), board.to_json_dict())
+    """Write the leaderboard atomically, and a large one's samples beside it (samples_sidecar).
+
+    Sorted keys, compact: the same leaderboard always gives the same bytes. orjson, because the
+    standard encoder takes seconds on a history's leaderboard; it writes a NaN as null where the
+    standard one refuses it, so non-finite numbers are refused here first.
+    """
+    path = Path(path)
+    data = board.to_json_dict()
+    data.pop(SIDECAR_FIELD, None)  # where a loaded copy's samples came from; split_samples decides anew
+    _refuse_non_finite(data)
+    raw = split_samples(data, sidecar_prefix(path))
+    if raw is not None:  # first the samples (a new name), then the file naming them, then the old ones
+        write_sidecar(path.parent, data, raw)
+    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+    remove_stale_sidecars(path.parent, sidecar_prefix(path), data[SIDECAR_FIELD]["file"] if raw else None)
+    return path
+
+
+def _refuse_non_finite(data: dict[str, Any]) -> None:
+    """Every number a leaderboard computes (estimates, fronts, reliability) must be finite. History
+    points are left out: each is one run's own value, already refused where it entered if not."""
+    def check(value: Any, where: str) -> None:
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):
+                raise ValueError(f"field '{where}' is {value}, which JSON cannot hold")
+        elif kind is dict:
+            for key, item in value.items():
+                check(item, f"{where}.{key}")
+        elif kind is list:
+            if value and type(value[0]) is float and len(value) > 8:  # samples, run values: at once
+                try:
+                    if np.isfinite(np.asarray(value, dtype=np.float64)).all():
+                        return
+                except (TypeError, ValueError):  # not all numbers: item by item below
+                    pass
+            for index, item in enumerate(value):
+                check(item, f"{where}.{index}")
+
+    for g, group in enumerate(data["groups"]):
+        for key, value in group.items():
+            if key != "entries":
+                check(value, f"groups.{g}.{key}")
+        for e, entry in enumerate(group["entries"]):
+            for key, value in entry.items():
+                if key != "history":
+                    check(value, f"groups.{g}.entries.{e}.{key}")
 
 
 def leaderboard_json_schema() -> dict[str, Any]:

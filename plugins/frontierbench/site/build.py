@@ -169,6 +169,9 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
     base = f"boards/{board.board}"
     # The published leaderboard, byte for byte as it was read (and validated).
     writer.write_bytes(f"{base}/leaderboard.json", source.read_bytes())
+    if board.samples_sidecar is not None:  # the samples it names (formats/samples_sidecar.py)
+        sidecar = board.samples_sidecar["file"]
+        writer.write_bytes(f"{base}/{sidecar}", (source.parent / sidecar).read_bytes())
     board_tpl = env.get_template("board.html")
     entry_tpl = env.get_template("entry.html")
     objectives = sd.objectives_view(board)
