@@ -1,4 +1,4 @@
-"""aggregate --cache: each record's tidy rows kept in Parquet by sha256; the leaderboard is the same."""
+"""aggregate --cache: each record's tidy rows kept in Arrow files by sha256; the leaderboard is the same."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ def test_cached_and_uncached_leaderboards_are_byte_identical_and_the_cache_is_us
     assert aggregate(tmp_path, "plain") == 0
     assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert len(cached) == 8 and all(name.endswith(".v1.parquet") for name in cached)
+    assert len(cached) == 8 and all(name.endswith(".v2.arrow") for name in cached)
     assert aggregate(tmp_path, "warm", "--cache", str(tmp_path / "cache")) == 0
     plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
     for out in ("cold", "warm"):
         assert (tmp_path / out / "toy" / "leaderboard.json").read_bytes() == plain
     # A damaged cache file is rebuilt from its record, not trusted.
-    (tmp_path / "cache" / cached[0]).write_bytes(b"not parquet")
+    (tmp_path / "cache" / cached[0]).write_bytes(b"not arrow")
     assert aggregate(tmp_path, "repaired", "--cache", str(tmp_path / "cache")) == 0
     assert (tmp_path / "repaired" / "toy" / "leaderboard.json").read_bytes() == plain
 

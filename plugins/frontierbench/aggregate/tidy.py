@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import warnings as warnings_module
 from collections import Counter
+from itertools import chain
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -66,14 +67,42 @@ def _board_versions(run: LoadedRun) -> dict[str, str]:
 
 
 @dataclass
+class Coded:
+    """A column of few distinct strings: per row an index into `names` (Arrow's and pandas' dictionary
+    encoding). A million metric rows then cost an int32 array, not a million string references."""
+
+    codes: np.ndarray
+    names: list[str]
+
+    @classmethod
+    def of(cls, values: Any) -> Coded:
+        if isinstance(values, Coded):
+            return values
+        index: dict[str, int] = {}
+        codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values))
+        return cls(codes, list(index))
+
+
+def join_coded(columns: list[Coded]) -> pd.Categorical:
+    """One categorical from the columns of many runs: each run's codes mapped onto the union of names."""
+    names = sorted({name for column in columns for name in column.names})
+    position = {name: i for i, name in enumerate(names)}
+    codes = [np.asarray([position[n] for n in column.names], dtype=np.int32)[column.codes] if len(column.codes)
+             else np.zeros(0, np.int32) for column in columns]
+    return pd.Categorical.from_codes(np.concatenate(codes) if codes else np.zeros(0, np.int32), names)
+
+
+@dataclass
 class RunRows:
     """One run's cases as rows, before any board definition is consulted (so they can be cached
     per input file: see aggregate.cache). Cases without a board are only counted."""
 
     cases: dict[str, list[Any]]  # CASE_COLUMNS + "version" (the record's board version, or None)
     params: list[Any]  # per case: a dict, or its JSON text (from the cache)
-    metrics: dict[str, list[Any]]  # case (index in this run), metric, value, unit, higher_is_better, kind, n
-    provenance: list[Any]  # per metric row: a Provenance, or its JSON text (from the cache)
+    # case (index in this run), metric, value, unit, higher_is_better, kind, n: lists as built from a
+    # record, numpy arrays and Coded strings as read from the cache
+    metrics: dict[str, Any]
+    provenance: Coded | list[Any]  # per metric row: a Provenance; from the cache, Coded JSON texts
     samples: np.ndarray
     failures: list[dict[str, Any]]  # cases that did not pass ("board_version": the record's, or None)
     no_board: int = 0
@@ -85,17 +114,21 @@ METRIC_COLUMNS = ("case", "metric", "value", "unit", "higher_is_better", "kind",
 
 
 class Lazy(Sequence):
-    """A list whose items may still be JSON text, parsed (and kept) when first read: a million
-    cached rows pay only for the few provenance and params objects aggregate actually reads."""
+    """Per row, one of a few items that may still be JSON text, parsed (and kept) when first read: a
+    million cached rows pay only for the few provenance and params objects aggregate actually reads.
+    `codes[i]` is the item of row i (every row its own item when codes is None)."""
 
-    def __init__(self, items: list[Any], parse: Callable[[str], Any]):
+    def __init__(self, items: list[Any], parse: Callable[[str], Any], codes: np.ndarray | None = None):
         self.items = items
         self.parse = parse
+        self.codes = codes
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.items) if self.codes is None else len(self.codes)
 
     def __getitem__(self, index):  # type: ignore[override]
+        if self.codes is not None:
+            index = int(self.codes[index])
         item = self.items[index]
         if isinstance(item, str):
             item = self.items[index] = self.parse(item)
@@ -172,7 +205,7 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
         warn(f"{no_board} case(s) name no board; skipped")
 
     run_index = np.repeat(np.arange(len(per_run)), [len(rows.params) for rows in per_run])
-    cols = {key: [value for rows in per_run for value in rows.cases[key]] for key in CASE_COLUMNS}
+    cols = {key: list(chain.from_iterable(rows.cases[key] for rows in per_run)) for key in CASE_COLUMNS}
     # Skipped cases of a board without a definition count whether they passed or not.
     missing_boards = Counter(board for board in cols["board"] if board not in boards)
     missing_boards.update(f["board"] for rows in per_run for f in rows.failures if f["board"] not in boards)
@@ -194,32 +227,46 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
         "energy_method": take(cols["energy_method"])})
     cases["items"] = pd.array(take(cols["items"]), dtype="Int64")
     cases["process"] = np.asarray(take(cols["process"]), dtype=np.int64)
-    params = [p for rows in per_run for p in rows.params]
+    params = list(chain.from_iterable(rows.params for rows in per_run))
 
     # Metric rows: their case numbers become global, and those of skipped cases go.
     case_base = np.concatenate(([0], np.cumsum([len(rows.params) for rows in per_run])))
     m_case = np.concatenate([np.asarray(rows.metrics["case"], dtype=np.int64) + case_base[r]
                              for r, rows in enumerate(per_run)]) if per_run else np.zeros(0, np.int64)
-    mcols = {key: [value for rows in per_run for value in rows.metrics[key]] for key in METRIC_COLUMNS[1:]}
-    n_all = np.asarray(mcols["n"], dtype=np.int64)
+
+    def numbers(key: str, dtype: Any) -> np.ndarray:
+        return (np.concatenate([np.asarray(rows.metrics[key], dtype=dtype) for rows in per_run]) if per_run
+                else np.zeros(0, dtype))
+
+    n_all = numbers("n", np.int64)
+    values = numbers("value", np.float64)
+    higher = numbers("higher_is_better", bool)
+    strings = {key: join_coded([Coded.of(rows.metrics[key]) for rows in per_run]) for key in ("metric", "unit", "kind")}
     samples_all = np.concatenate([rows.samples for rows in per_run]) if per_run else np.zeros(0)
-    provenance = [p for rows in per_run for p in rows.provenance]
+    prov_items: list[Any] = []
+    prov_codes = []
+    for rows in per_run:
+        coded = rows.provenance if isinstance(rows.provenance, Coded) else None
+        items = coded.names if coded is not None else rows.provenance
+        prov_codes.append((coded.codes if coded is not None else np.arange(len(items))) + len(prov_items))
+        prov_items.extend(items)
+    prov_code = np.concatenate(prov_codes).astype(np.int64) if prov_codes else np.zeros(0, np.int64)
     keep_metric = keep_case[m_case]
     renumber = np.cumsum(keep_case) - 1
     if not keep_metric.all():
         rows_kept = np.flatnonzero(keep_metric)
         samples_all = samples_all[np.repeat(keep_metric, n_all)]
-        m_case, n_all = m_case[rows_kept], n_all[rows_kept]
-        mcols = {key: [values[i] for i in rows_kept] for key, values in mcols.items()}
-        provenance = [provenance[i] for i in rows_kept]
+        m_case, n_all, values, higher = m_case[rows_kept], n_all[rows_kept], values[rows_kept], higher[rows_kept]
+        strings = {key: column[rows_kept] for key, column in strings.items()}
+        prov_code = prov_code[rows_kept]
         params = [params[i] for i in kept]
     metrics = pd.DataFrame({
         "case": renumber[m_case] if m_case.size else m_case,
-        "metric": pd.Categorical(mcols["metric"]),
-        "value": np.asarray(mcols["value"], dtype=np.float64),
-        "unit": mcols["unit"],
-        "higher_is_better": np.asarray(mcols["higher_is_better"], dtype=bool),
-        "kind": pd.Categorical(mcols["kind"], categories=["rounds", "items", "value"]),
+        "metric": strings["metric"].remove_unused_categories(),
+        "value": values,
+        "unit": strings["unit"],
+        "higher_is_better": higher,
+        "kind": strings["kind"].set_categories(["rounds", "items", "value"]),
         "n": n_all,
         "offset": np.concatenate(([0], np.cumsum(n_all)[:-1])) if len(n_all) else n_all,
     })
@@ -227,4 +274,4 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
                      else boards[f["board"]].version)
                 for rows in per_run for f in rows.failures if f["board"] in boards]
     return Tidy(runs, cases, metrics, samples_all.astype(np.float64, copy=False),
-                Lazy(provenance, Provenance.model_validate_json), Lazy(params, json.loads), failures)
+                Lazy(prov_items, Provenance.model_validate_json, prov_code), Lazy(params, json.loads), failures)

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a case whose board has no board.toml is an error, instead of an inferred board")
     parser.add_argument("--no-reliability", action="store_true", help="skip the reliability checks")
     parser.add_argument("--cache", default=None, metavar="DIR",
-                        help="keep each run record's tidy rows in DIR (Parquet, by sha256) and read them back "
+                        help="keep each run record's tidy rows in DIR (Arrow files, by sha256) and read them back "
                              "next time: re-aggregating a history parses only its new files")
     parser.add_argument("--reuse-reliability", nargs="+", default=None, metavar="LEADERBOARDS",
                         help="previous leaderboards (files or folders): a group whose inputs did not change keeps "
