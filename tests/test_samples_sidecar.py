@@ -103,3 +103,12 @@ def test_a_small_leaderboard_keeps_its_samples_inline(tmp_path):
     assert "samples_sidecar" not in data
     assert data["groups"][0]["entries"][0]["metrics"]["wall_time"]["samples"]
     assert [p.name for p in path.parent.iterdir()] == ["leaderboard.json"]
+
+
+def test_the_fast_writer_gives_what_the_models_dump(tmp_path, monkeypatch):
+    """save_leaderboard copies history points as plain dicts instead of serialising them: the same JSON."""
+    from frontierbench.formats.leaderboard import _json_dict
+
+    board = load_leaderboard(aggregated(tmp_path))
+    board.groups[0].entries[0].history[0].__pydantic_extra__["note"] = "an extra field travels too"
+    assert _json_dict(board, without_samples=False) == board.to_json_dict()

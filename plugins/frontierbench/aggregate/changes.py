@@ -15,30 +15,16 @@ from frontierbench.stats.changepoints import find_steps
 from frontierbench.stats.rounding import round_sig
 
 
-def run_level_series(history: list[HistoryPoint]) -> dict[str, tuple[list[int], np.ndarray]]:
-    """Per metric: the positions in `history` that have a value, and those values.
-
-    The one place that says what a run-level estimate is; when runs carry their own nested
-    estimates, this is what changes.
-    """
-    positions: dict[str, list[int]] = {}
-    values: dict[str, list[float]] = {}
-    for i, point in enumerate(history):
-        for metric, value in point.values.items():
-            if value is not None:
-                positions.setdefault(metric, []).append(i)
-                values.setdefault(metric, []).append(value)
-    return {m: (positions[m], np.asarray(values[m], dtype=np.float64)) for m in sorted(positions)}
-
-
-def detect_changes(history: list[HistoryPoint], *, min_effect: float = 0.02) -> list[Change]:
-    """The steps of every metric in one entry's history, oldest first (then by metric)."""
+def detect_changes(history: list[HistoryPoint], series: dict[str, tuple[np.ndarray, np.ndarray]], *,
+                   min_effect: float = 0.02) -> list[Change]:
+    """The steps of every metric in one entry's history (its run_level_series), oldest first, then
+    by metric."""
     changes = []
-    for metric, (positions, values) in run_level_series(history).items():
+    for metric, (positions, values) in sorted(series.items()):
         if values.size < 4 or np.any(values <= 0):
             continue
         for step in find_steps(values, min_effect=min_effect):
-            first = history[positions[step.index]]
+            first = history[int(positions[step.index])]
             changes.append(Change.model_construct(
                 metric=metric, run_id=first.run_id, git_commit=first.git_commit, started_at=first.started_at,
                 ratio=round_sig(step.ratio), low=round_sig(step.low), high=round_sig(step.high)))

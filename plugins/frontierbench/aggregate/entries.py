@@ -10,66 +10,90 @@ import pandas as pd
 
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.changes import detect_changes
+from frontierbench.aggregate.history import history_cells, run_level_series
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
 from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry
-from frontierbench.stats.rounding import round_array
 from frontierbench.aggregate.tidy import Tidy
 
 
 def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]) -> dict[int, LeaderboardEntry]:
-    cases, m = tidy.cases, tidy.metrics
+    cases = tidy.cases
     run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
-    # History: one point per (entry, run), from the metric rows of its cases (plain lists: 1M rows).
-    names = m["metric"].astype(str).tolist()
-    points = [None if v != v else v for v in round_array(pooled.points).tolist()]
-    bounds = np.concatenate(([0], np.cumsum(np.bincount(m["case"].to_numpy(), minlength=len(cases))))).tolist()
-    history: dict[tuple[int, int], dict[str, float | None]] = {}
-    for row, (entry_id, run) in enumerate(zip(cases["entry_id"].tolist(), cases["run"].tolist())):
-        a, b = bounds[row], bounds[row + 1]
-        values = dict(zip(names[a:b], points[a:b]))
-        known = history.get((entry_id, run))
-        if known is None:
-            history[(entry_id, run)] = values
-        else:  # the same entry twice in one run: the later case wins
-            known.update(values)
+    cells = history_cells(tidy, pooled.points)
+    pair_bounds = np.searchsorted(cells.cell_pair, np.arange(len(cells.pair_run) + 1)).tolist()
+    entry_pairs = np.searchsorted(cells.pair_entry, np.arange(len(tidy.entry_labels) + 1)).tolist()
+    cell_names = np.asarray(cells.metric_names, dtype=object)[cells.cell_metric].tolist() if cells.metric_names \
+        else []
+    cell_values = [None if v != v else v for v in cells.cell_value.tolist()]
+    pair_runs = cells.pair_run.tolist()
+    series = run_level_series(cells)
+
+    # Per entry, what its newest cases say (rows are in run order, so the last row is the newest).
+    entry = cases["entry_id"].to_numpy()
+    last = _last_row(entry, np.ones(len(cases), bool), len(tidy.entry_labels))
+    last_ok = _last_row(entry, cases["energy_ok"].to_numpy(), len(tidy.entry_labels))
+    last_items = _last_row(entry, cases["items"].notna().to_numpy(), len(tidy.entry_labels))
+    last_family = _last_row(entry, cases["family"].notna().to_numpy(), len(tidy.entry_labels))
+    nodeids = _sorted_unique_per_entry(entry, cases["nodeid"], len(tidy.entry_labels))
+    column = {c: cases[c].to_numpy() for c in ("board", "entry", "family", "device", "items", "energy_method",
+                                               "board_version")}
 
     entries: dict[int, LeaderboardEntry] = {}
-    columns = {c: cases[c].tolist() for c in ("board", "entry", "family", "device", "nodeid", "items",
-                                             "energy_method", "energy_ok", "run", "board_version")}
-    for entry_id, rows in cases.groupby("entry_id", sort=True).indices.items():
-        rows = rows.tolist()
-        last = rows[-1]
-        board = boards[columns["board"][last]]
-        metrics = dict(pooled.estimates.get(int(entry_id), {}))
-        ok_methods = [columns["energy_method"][r] for r in rows if columns["energy_ok"][r]]
-        energy_method = ok_methods[-1] if ok_methods else "unavailable"
-        items_known = [columns["items"][r] for r in rows if columns["items"][r] is not pd.NA
-                       and columns["items"][r] is not None]
-        items = int(items_known[-1]) if items_known else None
+    for entry_id in range(len(tidy.entry_labels)):
+        row = int(last[entry_id])
+        if row < 0:
+            continue
+        board = boards[str(column["board"][row])]
+        metrics = dict(pooled.estimates.get(entry_id, {}))
+        energy_method = str(column["energy_method"][last_ok[entry_id]]) if last_ok[entry_id] >= 0 else "unavailable"
+        items = int(column["items"][last_items[entry_id]]) if last_items[entry_id] >= 0 else None
         metrics.update(derive_metrics(metrics, items, board, energy_method))
-        metrics.update(generation_figures(metrics, board, tidy.entry_labels[int(entry_id)][1]))
-        families = [columns["family"][r] for r in rows if columns["family"][r] is not None]
-        run_order = sorted({columns["run"][r] for r in rows})
-        version = str(columns["board_version"][last])
-        entries[int(entry_id)] = LeaderboardEntry.model_validate({
-            "name": str(columns["entry"][last]),
-            "family": str(families[-1]) if families else None,
-            "params": tidy.params[last],
-            "device": str(columns["device"][last]),
-            "nodeids": sorted({columns["nodeid"][r] for r in rows}),
+        metrics.update(generation_figures(metrics, board, tidy.entry_labels[entry_id][1]))
+        family = column["family"][last_family[entry_id]] if last_family[entry_id] >= 0 else None
+        version = str(column["board_version"][row])
+        first_pair, end_pair = entry_pairs[entry_id], entry_pairs[entry_id + 1]
+        run_order = pair_runs[first_pair:end_pair]
+        made = LeaderboardEntry.model_validate({
+            "name": str(column["entry"][row]),
+            "family": str(family) if family is not None else None,
+            "params": tidy.params[row],
+            "device": str(column["device"][row]),
+            "nodeids": nodeids[entry_id],
             "runs": [run_meta[r][0] for r in run_order],
             "metrics": dict(sorted(metrics.items())),
             "energy_method": energy_method,
             "history": [],
         })
         # One point per run: up to a million of them, so built without per-object validation.
-        entries[int(entry_id)].history = [
-            history_point(run_meta[r][0], run_meta[r][1], run_meta[r][2], version, history[(int(entry_id), r)])
-            for r in run_order]
-        entries[int(entry_id)].changes = detect_changes(entries[int(entry_id)].history)
+        history = []
+        for pair in range(first_pair, end_pair):
+            run_id, started_at, git_commit = run_meta[pair_runs[pair]]
+            a, b = pair_bounds[pair], pair_bounds[pair + 1]
+            history.append(history_point(run_id, started_at, git_commit, version,
+                                         dict(zip(cell_names[a:b], cell_values[a:b]))))
+        made.history = history
+        made.changes = detect_changes(history, series.get(entry_id, {}))
+        entries[entry_id] = made
     return entries
+
+
+def _last_row(entry: np.ndarray, where: np.ndarray, n_entries: int) -> np.ndarray:
+    """Per entry, the index of its last row where `where` holds (-1 if none)."""
+    last = np.full(n_entries, -1, dtype=np.int64)
+    rows = np.flatnonzero(where)
+    np.maximum.at(last, entry[rows], rows)
+    return last
+
+
+def _sorted_unique_per_entry(entry: np.ndarray, values: pd.Series, n_entries: int) -> list[list[str]]:
+    codes, uniques = pd.factorize(values, sort=True)
+    known = codes >= 0  # a case without a nodeid adds none
+    keys = np.unique(entry[known].astype(np.int64) * max(len(uniques), 1) + codes[known])
+    names = np.asarray(uniques, dtype=object)[keys % max(len(uniques), 1)].tolist()
+    bounds = np.searchsorted(keys // max(len(uniques), 1), np.arange(n_entries + 1)).tolist()
+    return [[str(n) for n in names[bounds[e]:bounds[e + 1]]] for e in range(n_entries)]
 
 
 _HISTORY_FIELDS = frozenset(HistoryPoint.model_fields)

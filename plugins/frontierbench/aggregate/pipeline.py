@@ -35,7 +35,6 @@ Decisions (see also docs in these modules' functions):
 
 from __future__ import annotations
 
-import gc
 import time
 from typing import Any
 from collections import defaultdict
@@ -44,6 +43,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from frontierbench.formats.board import BoardDefinition, check_slug
+from frontierbench.formats.bulk import paused_gc
 from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import cached_loader
 from frontierbench.aggregate.reuse import GroupKey, group_fingerprint, previous_reports
@@ -82,16 +82,9 @@ def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int
                    reliability: bool = True, timings: dict[str, float] | None = None,
                    previous: dict[GroupKey, Any] | None = None) -> dict[str, Leaderboard]:
     """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards."""
-    # Millions of small acyclic objects (history points, sample lists): the cyclic collector
-    # would rescan them again and again for nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # millions of small acyclic objects: history points, sample lists
         return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
                                previous=previous or {})
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
@@ -190,9 +183,10 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
         except ValueError as exc:
             raise RecordError(f"--default-board: {exc}") from None
     objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
-    runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
-                                      skip_invalid=skip_invalid,
-                                      load=cached_loader(cache, set(boards)) if cache is not None else None)
+    with paused_gc():
+        runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
+                                          skip_invalid=skip_invalid,
+                                          load=cached_loader(cache, set(boards)) if cache is not None else None)
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)

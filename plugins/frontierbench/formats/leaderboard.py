@@ -17,6 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from frontierbench.formats.atomic import write_bytes_atomic
+from frontierbench.formats.bulk import paused_gc
 from frontierbench.formats.versioned import (
     Migration,
     RecordError,
@@ -45,10 +46,11 @@ from frontierbench.formats.names import check_slug
 from frontierbench.formats.samples_sidecar import (
     SIDECAR_FIELD,
     attach_samples,
+    pack_samples,
     read_sidecar,
     remove_stale_sidecars,
     sidecar_prefix,
-    split_samples,
+    use_sidecar,
     write_sidecar,
 )
 
@@ -250,8 +252,9 @@ def parse_leaderboard(data: Any, source: str = "<leaderboard>") -> Leaderboard:
 
 
 def load_leaderboard(path: str | Path) -> Leaderboard:
-    board = load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
-    return with_samples(board, Path(path))
+    with paused_gc():  # a history's leaderboard: a million history points
+        board = load_validated(path, Leaderboard, LEADERBOARD_SCHEMA, parse_leaderboard)
+        return with_samples(board, Path(path))
 
 
 def with_samples(board: Leaderboard, path: Path) -> Leaderboard:
@@ -290,16 +293,61 @@ def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:
     standard encoder takes seconds on a history's leaderboard; it writes a NaN as null where the
     standard one refuses it, so non-finite numbers are refused here first.
     """
-    path = Path(path)
-    data = board.to_json_dict()
-    data.pop(SIDECAR_FIELD, None)  # where a loaded copy's samples came from; split_samples decides anew
+    with paused_gc():  # a history's leaderboard: a million history points become dicts
+        return _save(board, Path(path))
+
+
+def _save(board: Leaderboard, path: Path) -> Path:
+    prefix = sidecar_prefix(path)
+    sidecar = use_sidecar(estimate.samples for estimate in board.estimates())
+    data = _json_dict(board, without_samples=sidecar)
+    data.pop(SIDECAR_FIELD, None)  # where a loaded copy's samples came from: decided anew here
     _refuse_non_finite(data)
-    raw = split_samples(data, sidecar_prefix(path))
-    if raw is not None:  # first the samples (a new name), then the file naming them, then the old ones
+    raw = None
+    if sidecar:  # first the samples (a new name), then the file naming them, then the old ones
+        raw = pack_samples(data, _estimate_pairs(data, board), prefix)
         write_sidecar(path.parent, data, raw)
     write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
-    remove_stale_sidecars(path.parent, sidecar_prefix(path), data[SIDECAR_FIELD]["file"] if raw else None)
+    remove_stale_sidecars(path.parent, prefix, data[SIDECAR_FIELD]["file"] if raw else None)
     return path
+
+
+def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
+    """board.to_json_dict(), built faster: history points (up to a million) are copied as the plain
+    dicts they hold instead of serialised field by field, and samples bound for a sidecar are not
+    converted at all."""
+    entry_exclude: dict[str, Any] = {"history": True}
+    if without_samples:
+        entry_exclude["metrics"] = {"__all__": {"samples"}}
+    data = board.model_dump(mode="json", by_alias=True,
+                            exclude={"groups": {"__all__": {"entries": {"__all__": entry_exclude}}}})
+    if not board.inferred:
+        del data["inferred"]
+    if board.samples_sidecar is None:
+        del data[SIDECAR_FIELD]
+    for group_data, group in zip(data["groups"], board.groups):
+        for entry_data, entry in zip(group_data["entries"], group.entries):
+            entry_data["history"] = [_point_json(point) for point in entry.history]
+    return data
+
+
+_POINT_FIELDS = tuple(HistoryPoint.model_fields)
+
+
+def _point_json(point: HistoryPoint) -> dict[str, Any]:
+    # Its fields are plain JSON already (strings, a dict of floats or None): what model_dump gives,
+    # as tests/test_samples_sidecar.py checks against it.
+    fields = point.__dict__
+    data = {name: fields[name] for name in _POINT_FIELDS}
+    extra = point.__pydantic_extra__
+    return {**data, **extra} if extra else data
+
+
+def _estimate_pairs(data: dict[str, Any], board: Leaderboard) -> Iterator[tuple[dict[str, Any], list[float] | None]]:
+    for group_data, group in zip(data["groups"], board.groups):
+        for entry_data, entry in zip(group_data["entries"], group.entries):
+            for name, estimate in entry.metrics.items():
+                yield entry_data["metrics"][name], estimate.samples
 
 
 def _refuse_non_finite(data: dict[str, Any]) -> None:
@@ -314,6 +362,9 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
             for key, item in value.items():
                 check(item, f"{where}.{key}")
         elif kind is list:
+            first = type(value[0]) if value else None
+            if (first is str or first is int) and all(type(item) is first for item in value):
+                return
             if value and type(value[0]) is float and len(value) > 8:  # samples, run values: at once
                 try:
                     if np.isfinite(np.asarray(value, dtype=np.float64)).all():

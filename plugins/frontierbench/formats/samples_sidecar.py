@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
@@ -35,26 +35,24 @@ def sidecar_prefix(leaderboard: Path) -> str:
     return f"{leaderboard.stem}.samples."
 
 
-def _estimates(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for group in data.get("groups", []):
-        for entry in group.get("entries", []):
-            yield from entry.get("metrics", {}).values()
+def use_sidecar(samples: Iterable[list[float] | None]) -> bool:
+    """Whether a leaderboard with these estimates' samples keeps them in a sidecar."""
+    return sum(len(values) for values in samples if values) >= SIDECAR_MIN_SAMPLES
 
 
-def split_samples(data: dict[str, Any], prefix: str) -> bytes | None:
-    """Move the samples of a leaderboard's JSON dict (in place) into the bytes of a .npy file, if
-    there are at least SIDECAR_MIN_SAMPLES of them; the dict then names the file. None otherwise."""
-    holders = [estimate for estimate in _estimates(data) if estimate.get("samples")]
-    if sum(len(estimate["samples"]) for estimate in holders) < SIDECAR_MIN_SAMPLES:
-        return None
+def pack_samples(data: dict[str, Any], holders: Iterable[tuple[dict[str, Any], list[float] | None]],
+                 prefix: str) -> bytes:
+    """The bytes of the .npy sidecar holding each (estimate's JSON dict, its samples) pair's samples;
+    each dict gets `samples_at` (and `samples: null`), and `data` names the file."""
     parts, offset = [], 0
-    for estimate in holders:
-        values = np.asarray(estimate.pop("samples"), dtype=np.float64)
+    for estimate, samples in holders:
         estimate["samples"] = None
-        estimate[RANGE_FIELD] = [offset, int(values.size)]
-        offset += values.size
-        parts.append(values)
-    values = np.concatenate(parts)
+        if samples:
+            values = np.asarray(samples, dtype=np.float64)
+            estimate[RANGE_FIELD] = [offset, int(values.size)]
+            offset += values.size
+            parts.append(values)
+    values = np.concatenate(parts) if parts else np.zeros(0)
     if not np.isfinite(values).all():  # JSON could not have held them either
         raise ValueError("a sample is not a finite number")
     buffer = io.BytesIO()
