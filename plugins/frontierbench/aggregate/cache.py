@@ -33,7 +33,7 @@ from frontierbench.aggregate.ingest import LoadedRun, display_path, load_input, 
 from frontierbench.aggregate.tidy import CASE_COLUMNS, Coded, RunRows, run_rows
 from frontierbench.formats.run import RunRecord
 
-CACHE_VERSION = 2  # part of each file's name: a new layout never reads an old one
+CACHE_VERSION = 3  # part of each file's name: a new layout never reads an old one
 META_KEY = b"frontierbench.tidy"
 
 

@@ -49,14 +49,10 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
     counts = m["n"].to_numpy()
     offsets = m["offset"].to_numpy()
     kinds = m["kind"].to_numpy()
-    # Rounded once, here: every estimate below is computed from exactly the numbers written out,
-    # so a reader recomputing a median from the stored samples gets the stored value.
-    values = round_array(m["value"].to_numpy())
-    # Round samples are written out as they are: round them here. Item scores are written only as
-    # their item-wise means, which are rounded when pooled.
-    all_samples = tidy.samples.copy()
-    round_samples = np.repeat((kinds == "rounds") & (counts > 0), counts)
-    all_samples[round_samples] = round_array(all_samples[round_samples])
+    # Values and round samples come rounded (tidy.run_rows): every estimate below is computed from
+    # exactly the numbers written out.
+    values = m["value"].to_numpy()
+    all_samples = tidy.samples
 
     # Per-row point values: what each run says on its own (medians only where rounds are).
     sample_row = np.repeat(np.arange(n_rows), counts)

@@ -23,6 +23,7 @@ from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.aggregate.ingest import LoadedRun
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.run import Provenance, RecordError
+from frontierbench.stats.rounding import round_array
 
 
 class AggregateWarning(UserWarning):
@@ -46,7 +47,7 @@ class Tidy:
     cases: pd.DataFrame  # run, board, hardware_class, board_version, entry, family, device, nodeid, items,
     # energy_method, process (-1: the run's only process)
     metrics: pd.DataFrame  # case, metric, value, unit, higher_is_better, kind, n, offset
-    samples: np.ndarray  # metric row i owns samples[offset[i] : offset[i] + n[i]]
+    samples: np.ndarray  # metric row i owns samples[offset[i] : offset[i] + n[i]]; round samples rounded
     provenance: Sequence[Provenance]  # per metric row (a Lazy list: parsed when read)
     params: Sequence[dict[str, Any]]  # per case row (likewise)
     failures: list[dict[str, Any]] = field(default_factory=list)  # cases that did not pass
@@ -192,7 +193,14 @@ def run_rows(run: LoadedRun) -> RunRows:
             else:
                 mcols["n"].append(0)
                 mcols["kind"].append("value")
-    return RunRows(cols, params, mcols, provenance, np.asarray(samples, dtype=np.float64), failures, no_board)
+    # Rounded once, here (and so in the cache): every estimate is computed from exactly the numbers
+    # a leaderboard writes out, so a reader recomputing a median from the stored samples gets the
+    # stored value. Item scores are written only as their item-wise means, rounded when pooled.
+    mcols["value"] = round_array(np.asarray(mcols["value"], dtype=np.float64))
+    sample_values = np.asarray(samples, dtype=np.float64)
+    rounds = np.repeat(np.asarray(mcols["kind"]) == "rounds", mcols["n"]) if samples else np.zeros(0, bool)
+    sample_values[rounds] = round_array(sample_values[rounds])
+    return RunRows(cols, params, mcols, provenance, sample_values, failures, no_board)
 
 
 def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, warn: Warn = default_warn,

@@ -72,9 +72,16 @@ def round_array(values: Any, digits: int = LEADERBOARD_DIGITS) -> np.ndarray:
     exponent = digits - 1 - np.floor(np.log10(np.abs(x))).astype(np.int64)
     up = exponent >= 0
     result = np.empty_like(x)
-    scale = 10.0 ** exponent[up]
+    scale = _POWERS_OF_TEN[exponent[up] + _LARGEST_POWER]  # the same doubles as 10.0 ** exponent
     result[up] = np.round(x[up] * scale) / scale
-    down = 10.0 ** (-exponent[~up])
+    down = _POWERS_OF_TEN[_LARGEST_POWER - exponent[~up]]
     result[~up] = np.round(x[~up] / down) * down
     out[ok] = result
     return out
+
+
+# 10.0 ** k for every k round_array can need (|x| between 1e-290 and the largest double), looked up
+# instead of computed: a third of its time on the million-row histories aggregate rounds.
+_LARGEST_POWER = 320
+with np.errstate(over="ignore"):
+    _POWERS_OF_TEN = 10.0 ** np.arange(-_LARGEST_POWER, _LARGEST_POWER + 1, dtype=np.float64)
