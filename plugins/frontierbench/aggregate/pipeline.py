@@ -93,7 +93,7 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     cases = tidy.cases
     if cases.empty:
         return {}
-    cases["entry_id"] = cases.groupby(ENTRY_KEYS, sort=True).ngroup()
+    cases["entry_id"] = cases.groupby(ENTRY_KEYS, sort=True, observed=True).ngroup()
     cases["energy_ok"] = energy_choice(cases)
     labels = cases.drop_duplicates("entry_id").sort_values("entry_id")
     tidy.entry_labels = [tuple(str(x) for x in row) for row in labels[ENTRY_KEYS].itertuples(index=False)]
@@ -110,7 +110,7 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
                                       f"{failure['run_id']}{error}")
 
     leaderboards: dict[str, Leaderboard] = {}
-    group_rows = cases.groupby(GROUP_KEYS, sort=True)
+    group_rows = cases.groupby(GROUP_KEYS, sort=True, observed=True)
     by_board: dict[str, list[Group]] = defaultdict(list)
     board_runs: dict[str, set[int]] = defaultdict(set)
     for (board_name, hardware_class, version), rows in group_rows:

@@ -29,7 +29,7 @@ def energy_choice(cases: pd.DataFrame) -> np.ndarray:
     rank = np.where(cases["energy_method"].isin(MEASURED_ENERGY), 0,
                     np.where(cases["energy_method"] == "estimated", 1, 2))
     counts = (pd.DataFrame({"entry_id": cases["entry_id"], "method": cases["energy_method"], "rank": rank})
-              .groupby(["entry_id", "method", "rank"], sort=False).size().rename("count").reset_index())
+              .groupby(["entry_id", "method", "rank"], sort=False, observed=True).size().rename("count").reset_index())
     chosen = (counts.sort_values(["entry_id", "rank", "count", "method"], ascending=[True, True, False, True])
               .drop_duplicates("entry_id").set_index("entry_id")["method"])
     return (cases["energy_method"].to_numpy() == chosen.reindex(cases["entry_id"]).to_numpy())

@@ -228,12 +228,14 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
     versions = [version if version is not None else (boards[board].version if board in boards else None)
                 for board, version in zip(cols["board"], cols["version"])]
     take = (lambda values: values) if kept.size == len(keep_case) else (lambda values: [values[i] for i in kept])
+    # Strings as categoricals: a million rows of a few hundred distinct names each.
     cases = pd.DataFrame({
-        "run": run_index[kept], "board": take(cols["board"]), "hardware_class": take(cols["hardware_class"]),
-        "board_version": take(versions), "entry": take(cols["entry"]), "family": take(cols["family"]),
-        "device": take(cols["device"]), "nodeid": take(cols["nodeid"]), "items": take(cols["items"]),
-        "energy_method": take(cols["energy_method"])})
-    cases["items"] = pd.array(take(cols["items"]), dtype="Int64")
+        "run": run_index[kept], "board": pd.Categorical(take(cols["board"])),
+        "hardware_class": pd.Categorical(take(cols["hardware_class"])),
+        "board_version": pd.Categorical(take(versions)), "entry": pd.Categorical(take(cols["entry"])),
+        "family": pd.Categorical(take(cols["family"])), "device": pd.Categorical(take(cols["device"])),
+        "nodeid": pd.Categorical(take(cols["nodeid"])), "items": pd.array(take(cols["items"]), dtype="Int64"),
+        "energy_method": pd.Categorical(take(cols["energy_method"]))})
     cases["process"] = np.asarray(take(cols["process"]), dtype=np.int64)
     params = list(chain.from_iterable(rows.params for rows in per_run))
 
