@@ -99,26 +99,25 @@ def read_rows(path: Path, source: str, sha256: str) -> LoadedRun:
     return LoadedRun(source, sha256, meta["format"], record, meta["warnings"], rows=rows)
 
 
-def cached_loader(directory: str | Path, defined_boards: set[str]) -> Callable[..., LoadedRun | None]:
-    """A drop-in for ingest.load_input that keeps and reads back each record's tidy rows.
+def rows_loader(directory: str | Path | None, defined_boards: set[str]) -> Callable[..., LoadedRun | None]:
+    """A drop-in for ingest.load_input that turns each record into its tidy rows as it is read, and
+    with a cache `directory` keeps them there and reads them back.
 
-    A record naming a board without a definition is still parsed in full (its cached rows are
-    used for the rest): inferring that board's definition reads the cases themselves.
+    A record whose boards all have definitions keeps only its header once its rows are built: a
+    million cases as validated objects took gigabytes, their rows a few hundred megabytes. A record
+    naming a board without a definition is kept whole (from the cache, it is parsed again):
+    inferring that board's definition reads the cases themselves.
     """
-    directory = Path(directory)
+    directory = Path(directory) if directory is not None else None
 
     def load(path: Path, **options: Any) -> LoadedRun | None:
-        raw = read_bytes(path)
-        sha = hashlib.sha256(raw).hexdigest()
-        target = cache_file(directory, sha)
-        if target.exists():
-            try:
-                cached = read_rows(target, display_path(path), sha)
-            except Exception:  # a damaged or foreign cache file: rebuild it from the record
-                cached = None
+        target = None
+        if directory is not None:
+            sha = hashlib.sha256(read_bytes(path)).hexdigest()
+            target = cache_file(directory, sha)
+            cached = _read_cached(target, display_path(path), sha)
             if cached is not None:
-                named = set(cached.rows.cases["board"]) | {f["board"] for f in cached.rows.failures}
-                if named <= defined_boards:
+                if _boards_named(cached.rows) <= defined_boards:
                     return cached
                 loaded = load_input(path, **options)
                 if loaded is not None:
@@ -128,7 +127,23 @@ def cached_loader(directory: str | Path, defined_boards: set[str]) -> Callable[.
         if loaded is None or loaded.format != "frontierbench":
             return loaded
         loaded.rows = run_rows(loaded)
-        write_rows(target, loaded, loaded.rows)
+        if target is not None:
+            write_rows(target, loaded, loaded.rows)
+        if _boards_named(loaded.rows) <= defined_boards:
+            loaded.record = loaded.record.model_copy(update={"cases": []})
         return loaded
 
     return load
+
+
+def _read_cached(target: Path, source: str, sha: str) -> LoadedRun | None:
+    if not target.exists():
+        return None
+    try:
+        return read_rows(target, source, sha)
+    except Exception:  # a damaged or foreign cache file: rebuilt from the record
+        return None
+
+
+def _boards_named(rows: RunRows) -> set[str]:
+    return set(rows.cases["board"]) | {f["board"] for f in rows.failures}

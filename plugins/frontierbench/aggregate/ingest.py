@@ -263,7 +263,7 @@ def load_inputs(paths: list[str | Path], *, default_board: str | None = None,
     With `skip_invalid` (publishing a long history), a file that cannot be read, is corrupt or
     comes from a future schema is named in a warning and left out instead of stopping everything.
     Two files with one run id and different content stay an error: which one counts is not ours
-    to guess. `load` replaces load_input (aggregate.cache.cached_loader).
+    to guess. `load` replaces load_input (aggregate.cache.rows_loader).
     """
     load = load or load_input
     warnings: list[str] = []

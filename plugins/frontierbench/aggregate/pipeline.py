@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.bulk import paused_gc
 from frontierbench.formats.inference import inferred_board_data
-from frontierbench.aggregate.cache import cached_loader
+from frontierbench.aggregate.cache import rows_loader
 from frontierbench.aggregate.reuse import GroupKey, group_fingerprint, previous_reports
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
@@ -186,7 +186,7 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
     with paused_gc():
         runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
                                           skip_invalid=skip_invalid,
-                                          load=cached_loader(cache, set(boards)) if cache is not None else None)
+                                          load=rows_loader(cache, set(boards)))
     for message in load_warnings:
         warn(message)
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
