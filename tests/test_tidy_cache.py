@@ -20,7 +20,7 @@ def test_cached_and_uncached_leaderboards_are_byte_identical_and_the_cache_is_us
     assert aggregate(tmp_path, "plain") == 0
     assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
     cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert len(cached) == 8 and all(name.endswith(".v3.arrow") for name in cached)
+    assert len(cached) == 8 and all(name.endswith(".v4.arrow") for name in cached)
     assert aggregate(tmp_path, "warm", "--cache", str(tmp_path / "cache")) == 0
     plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
     for out in ("cold", "warm"):

@@ -12,8 +12,9 @@ trusted. pytest-benchmark inputs are not
 cached (how they map to cases depends on the boards' objectives).
 
 One file per input: its metric rows are the table (strings dictionary-encoded, samples as a list
-column, provenance as an index into the distinct provenance texts); the case rows, params,
-failures and the record's header (everything but its cases) travel as JSON in the file's metadata.
+column, provenance as an index into the distinct provenance texts). Its case rows are a second
+Arrow table, kept in the file's metadata as an IPC stream; params, failures and the record's
+header (everything but its cases) travel there as JSON.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ import orjson
 import pyarrow as pa
 
 from frontierbench.aggregate.ingest import LoadedRun, display_path, load_input, read_bytes
-from frontierbench.aggregate.tidy import CASE_COLUMNS, Coded, RunRows, run_rows
+from frontierbench.aggregate.tidy import STRING_COLUMNS, Coded, RunRows, run_rows
 from frontierbench.formats.run import RunRecord
 
-CACHE_VERSION = 3  # part of each file's name: a new layout never reads an old one
+CACHE_VERSION = 4  # part of each file's name: a new layout never reads an old one
 META_KEY = b"frontierbench.tidy"
+CASES_KEY = b"frontierbench.cases"
 
 
 def cache_file(directory: Path, sha256: str) -> Path:
@@ -46,9 +48,27 @@ def _strings(values: Any) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(coded.codes, pa.int32()), pa.array(coded.names, pa.string()))
 
 
-def _coded(column: pa.ChunkedArray) -> Coded:
-    array = column.combine_chunks()
+def _coded(column: pa.ChunkedArray | pa.DictionaryArray) -> Coded:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     return Coded(array.indices.to_numpy(zero_copy_only=False), array.dictionary.to_pylist())
+
+
+def _cases_stream(cases: dict[str, Any]) -> bytes:
+    table = pa.table({**{key: _strings(cases[key]) for key in STRING_COLUMNS},
+                      "items": pa.array(np.asarray(cases["items"], dtype=np.float64)),
+                      "process": pa.array(np.asarray(cases["process"], dtype=np.int64))})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _read_cases(stream: bytes) -> dict[str, Any]:
+    table = pa.ipc.open_stream(stream).read_all()
+    cases: dict[str, Any] = {key: _coded(table.column(key)) for key in STRING_COLUMNS}
+    cases["items"] = table.column("items").to_numpy()
+    cases["process"] = table.column("process").to_numpy()
+    return cases
 
 
 def write_rows(path: Path, loaded: LoadedRun, rows: RunRows) -> None:
@@ -66,10 +86,11 @@ def write_rows(path: Path, loaded: LoadedRun, rows: RunRows) -> None:
         "provenance": pa.array(provenance.codes, pa.int32()),
     })
     header = loaded.record.model_dump(mode="json", by_alias=True, exclude={"cases"})
-    meta = {"header": header, "format": loaded.format, "warnings": loaded.warnings, "cases": rows.cases,
+    meta = {"header": header, "format": loaded.format, "warnings": loaded.warnings,
             "params": [p if isinstance(p, str) else json.dumps(p) for p in rows.params],
             "failures": rows.failures, "no_board": rows.no_board, "provenance": provenance.names}
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8")})
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8"),
+                                           CASES_KEY: _cases_stream(rows.cases)})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -92,7 +113,7 @@ def read_rows(path: Path, source: str, sha256: str) -> LoadedRun:
         "higher_is_better": table.column("higher_is_better").to_numpy(),
         "metric": _coded(table.column("metric")), "unit": _coded(table.column("unit")),
         "kind": _coded(table.column("kind")), "n": np.diff(samples.offsets.to_numpy())}
-    rows = RunRows(cases={key: meta["cases"][key] for key in CASE_COLUMNS}, params=meta["params"],
+    rows = RunRows(cases=_read_cases(table.schema.metadata[CASES_KEY]), params=meta["params"],
                    metrics=metrics, provenance=Coded(table.column("provenance").to_numpy(), meta["provenance"]),
                    samples=samples.values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False),
                    failures=meta["failures"], no_board=meta["no_board"])
@@ -146,4 +167,4 @@ def _read_cached(target: Path, source: str, sha: str) -> LoadedRun | None:
 
 
 def _boards_named(rows: RunRows) -> set[str]:
-    return set(rows.cases["board"]) | {f["board"] for f in rows.failures}
+    return set(rows.cases["board"].names) | {f["board"] for f in rows.failures}

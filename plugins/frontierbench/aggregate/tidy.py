@@ -85,9 +85,11 @@ class Coded:
 
 
 def join_coded(columns: list[Coded]) -> pd.Categorical:
-    """One categorical from the columns of many runs: each run's codes mapped onto the union of names."""
-    names = sorted({name for column in columns for name in column.names})
-    position = {name: i for i, name in enumerate(names)}
+    """One categorical from the columns of many runs: each run's codes mapped onto the union of names
+    (sorted; a None name is a missing value)."""
+    names = sorted({name for column in columns for name in column.names if name is not None})
+    position: dict[Any, int] = {name: i for i, name in enumerate(names)}
+    position[None] = -1
     codes = [np.asarray([position[n] for n in column.names], dtype=np.int32)[column.codes] if len(column.codes)
              else np.zeros(0, np.int32) for column in columns]
     return pd.Categorical.from_codes(np.concatenate(codes) if codes else np.zeros(0, np.int32), names)
@@ -98,7 +100,9 @@ class RunRows:
     """One run's cases as rows, before any board definition is consulted (so they can be cached
     per input file: see aggregate.cache). Cases without a board are only counted."""
 
-    cases: dict[str, list[Any]]  # CASE_COLUMNS + "version" (the record's board version, or None)
+    # CASE_COLUMNS: STRING_COLUMNS as Coded ("version": the record's board version, or None),
+    # "items" as float (NaN: not declared), "process" as int (-1: the run's only process)
+    cases: dict[str, Any]
     params: list[Any]  # per case: a dict, or its JSON text (from the cache)
     # case (index in this run), metric, value, unit, higher_is_better, kind, n: lists as built from a
     # record, numpy arrays and Coded strings as read from the cache
@@ -111,6 +115,7 @@ class RunRows:
 
 CASE_COLUMNS = ("board", "hardware_class", "version", "entry", "family", "device", "nodeid", "items",
                 "energy_method", "process")
+STRING_COLUMNS = ("board", "hardware_class", "version", "entry", "family", "device", "nodeid", "energy_method")
 METRIC_COLUMNS = ("case", "metric", "value", "unit", "higher_is_better", "kind", "n")
 
 
@@ -197,10 +202,25 @@ def run_rows(run: LoadedRun) -> RunRows:
     # a leaderboard writes out, so a reader recomputing a median from the stored samples gets the
     # stored value. Item scores are written only as their item-wise means, rounded when pooled.
     mcols["value"] = round_array(np.asarray(mcols["value"], dtype=np.float64))
+    coded: dict[str, Any] = {key: Coded.of(cols[key]) for key in STRING_COLUMNS}
+    coded["items"] = np.asarray([nan if n is None else n for n in cols["items"]], dtype=np.float64)
+    coded["process"] = np.asarray(cols["process"], dtype=np.int64)
     sample_values = np.asarray(samples, dtype=np.float64)
     rounds = np.repeat(np.asarray(mcols["kind"]) == "rounds", mcols["n"]) if samples else np.zeros(0, bool)
     sample_values[rounds] = round_array(sample_values[rounds])
-    return RunRows(cols, params, mcols, provenance, sample_values, failures, no_board)
+    return RunRows(coded, params, mcols, provenance, sample_values, failures, no_board)
+
+
+def _with_default_versions(version: pd.Categorical, board: pd.Categorical,
+                           boards: dict[str, BoardDefinition]) -> pd.Categorical:
+    """Each case's board version: the record's, else its board definition's (None: neither)."""
+    defaults = [boards[name].version if name in boards else None for name in board.categories]
+    names = sorted(set(version.categories) | {d for d in defaults if d is not None})
+    position = {name: i for i, name in enumerate(names)}
+    recorded = np.asarray([position[name] for name in version.categories] + [-1], dtype=np.int32)[version.codes]
+    default = np.asarray([position.get(d, -1) if d is not None else -1 for d in defaults] + [-1],
+                         dtype=np.int32)[board.codes]
+    return pd.Categorical.from_codes(np.where(version.codes >= 0, recorded, default), names)
 
 
 def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, warn: Warn = default_warn,
@@ -213,9 +233,11 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
         warn(f"{no_board} case(s) name no board; skipped")
 
     run_index = np.repeat(np.arange(len(per_run)), [len(rows.params) for rows in per_run])
-    cols = {key: list(chain.from_iterable(rows.cases[key] for rows in per_run)) for key in CASE_COLUMNS}
+    strings = {key: join_coded([rows.cases[key] for rows in per_run]) for key in STRING_COLUMNS}
+    board_names = list(strings["board"].categories)
+    board_counts = np.bincount(strings["board"].codes, minlength=len(board_names))
     # Skipped cases of a board without a definition count whether they passed or not.
-    missing_boards = Counter(board for board in cols["board"] if board not in boards)
+    missing_boards = Counter({board: int(n) for board, n in zip(board_names, board_counts) if board not in boards})
     missing_boards.update(f["board"] for rows in per_run for f in rows.failures if f["board"] not in boards)
     for board, count in sorted(missing_boards.items()):
         message = (f"board {board!r} has no board.toml in the boards directory; "
@@ -223,20 +245,20 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
         if strict:
             raise RecordError(message)
         warn(message)
-    keep_case = np.fromiter((board in boards for board in cols["board"]), dtype=bool, count=len(cols["board"]))
+    defined = np.asarray([board in boards for board in board_names] + [False], dtype=bool)
+    keep_case = defined[strings["board"].codes]
     kept = np.flatnonzero(keep_case)
-    versions = [version if version is not None else (boards[board].version if board in boards else None)
-                for board, version in zip(cols["board"], cols["version"])]
-    take = (lambda values: values) if kept.size == len(keep_case) else (lambda values: [values[i] for i in kept])
+    strings["board_version"] = _with_default_versions(strings.pop("version"), strings["board"], boards)
+    numbers = {key: np.concatenate([rows.cases[key] for rows in per_run]) if per_run else np.zeros(0)
+               for key in ("items", "process")}
     # Strings as categoricals: a million rows of a few hundred distinct names each.
     cases = pd.DataFrame({
-        "run": run_index[kept], "board": pd.Categorical(take(cols["board"])),
-        "hardware_class": pd.Categorical(take(cols["hardware_class"])),
-        "board_version": pd.Categorical(take(versions)), "entry": pd.Categorical(take(cols["entry"])),
-        "family": pd.Categorical(take(cols["family"])), "device": pd.Categorical(take(cols["device"])),
-        "nodeid": pd.Categorical(take(cols["nodeid"])), "items": pd.array(take(cols["items"]), dtype="Int64"),
-        "energy_method": pd.Categorical(take(cols["energy_method"]))})
-    cases["process"] = np.asarray(take(cols["process"]), dtype=np.int64)
+        "run": run_index[kept],
+        **{key: strings[key][kept] for key in ("board", "hardware_class", "board_version", "entry", "family",
+                                               "device", "nodeid")},
+        "items": pd.array(numbers["items"][kept], dtype="Int64"),
+        "energy_method": strings["energy_method"][kept]})
+    cases["process"] = numbers["process"][kept].astype(np.int64)
     params = list(chain.from_iterable(rows.params for rows in per_run))
 
     # Metric rows: their case numbers become global, and those of skipped cases go.
