@@ -44,74 +44,88 @@ class Pooled:
 def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
     cases, m = tidy.cases, tidy.metrics
     n_rows = len(m)
-    row_entry = cases["entry_id"].to_numpy()[m["case"].to_numpy()]
-    row_run = cases["run"].to_numpy()[m["case"].to_numpy()]
+    row_case = m["case"].to_numpy()
+    row_entry = cases["entry_id"].to_numpy()[row_case]
+    row_run = cases["run"].to_numpy()[row_case]
     counts = m["n"].to_numpy()
     offsets = m["offset"].to_numpy()
-    kinds = m["kind"].to_numpy()
+    kind_code = m["kind"].cat.codes.to_numpy()
+    kind_names = list(m["kind"].cat.categories)
+    is_rounds = kind_code == kind_names.index("rounds")
+    is_items = kind_code == kind_names.index("items")
     # Values and round samples come rounded (tidy.run_rows): every estimate below is computed from
     # exactly the numbers written out.
     values = m["value"].to_numpy()
     all_samples = tidy.samples
 
     # Per-row point values: what each run says on its own (medians only where rounds are).
-    sample_row = np.repeat(np.arange(n_rows), counts)
-    medians = row_medians(all_samples, offsets, counts, (kinds == "rounds") & (counts > 0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.bincount(sample_row, weights=all_samples, minlength=n_rows) / counts
-    points = np.where(counts == 0, values, np.where(kinds == "items", means, medians))
+    medians = row_medians(all_samples, offsets, counts, is_rounds & (counts > 0))
+    means = np.full(n_rows, np.nan)
+    sampled = np.flatnonzero(counts > 0)  # their samples lie back to back, in row order
+    if sampled.size:
+        means[sampled] = np.add.reduceat(all_samples, offsets[sampled]) / counts[sampled]
+    points = np.where(counts == 0, values, np.where(is_items, means, medians))
 
     # Energy from a method other than the entry's chosen one is left out of its pool.
-    energy_ok = tidy.cases["energy_ok"].to_numpy()[m["case"].to_numpy()]
-    metered = [name for name in m["metric"].cat.categories if registry.from_energy_meter(name)]
-    excluded = m["metric"].isin(metered).to_numpy() & ~energy_ok
-    pool_frame = pd.DataFrame({"entry": row_entry, "metric": m["metric"]})
-    pool_id = pool_frame.groupby(["entry", "metric"], sort=True, observed=True).ngroup().to_numpy()
-    n_pools = int(pool_id.max()) + 1 if n_rows else 0
+    energy_ok = tidy.cases["energy_ok"].to_numpy()[row_case]
+    metric_code = m["metric"].cat.codes.to_numpy().astype(np.int64)
+    metric_cats = [str(name) for name in m["metric"].cat.categories]
+    metered = np.asarray([registry.from_energy_meter(name) for name in metric_cats] + [False], dtype=bool)
+    excluded = metered[metric_code] & ~energy_ok
+    # Pools are (entry, metric), numbered in that order (metric names sort as their codes do).
+    pool_codes, pool_id = np.unique(row_entry.astype(np.int64) * max(len(metric_cats), 1) + metric_code,
+                                    return_inverse=True)
+    pool_id = pool_id.reshape(-1)
+    n_pools = len(pool_codes)
 
     used = ~excluded
     sampled_rows = used & (counts > 0)
-    rounds_rows = sampled_rows & (kinds == "rounds")
+    rounds_rows = sampled_rows & is_rounds
     pool_has_samples = np.bincount(pool_id[sampled_rows], minlength=n_pools) > 0
 
     # The unit of replication is the (run, process) pair (stats/nested.py): unit codes sort by
     # pool, then run, then process, so each pool's units are contiguous and in run order.
     process = cases["process"].to_numpy() if "process" in cases else np.full(len(cases), -1)  # tidy frames of old
-    row_process = process[m["case"].to_numpy()] + 1
+    row_process = process[row_case] + 1
     unit_key = (pool_id.astype(np.int64) * (len(tidy.runs) + 1) + row_run) * (int(row_process.max(initial=0)) + 1) \
         + row_process
 
     # Rounds: per unit, the median of its rounds; per pool, the units' median and t-interval.
     round_rows = np.flatnonzero(rounds_rows)
     unit_codes, row_unit = np.unique(unit_key[round_rows], return_inverse=True)
+    row_unit = row_unit.reshape(-1)
     n_units = len(unit_codes)
     unit_pool = pool_id[round_rows][np.unique(row_unit, return_index=True)[1]] if n_units else row_unit
-    take = np.repeat(rounds_rows, counts)
-    r_samples = all_samples[take]
-    r_pool = np.repeat(pool_id, counts)[take]
-    r_unit = np.repeat(row_unit, counts[round_rows])
+    # The round samples grouped by pool, then unit, each row's in order (rows in run order inside a unit).
+    by_unit = round_rows[np.argsort(row_unit, kind="stable")]
+    r_sorted = all_samples[_ranges(offsets[by_unit], counts[by_unit])]
+    r_bounds = np.concatenate(([0], np.cumsum(np.bincount(pool_id[round_rows], weights=counts[round_rows],
+                                                          minlength=n_pools)).astype(np.int64)))
+    unit_sizes = np.bincount(row_unit, weights=counts[round_rows], minlength=n_units).astype(np.int64)
     if n_units and np.bincount(row_unit).max() == 1:  # the rule: one case per unit, its median is the unit's
         unit_median = np.empty(n_units)
         unit_median[row_unit] = medians[round_rows]
     else:
-        unit_median = grouped_medians(r_samples, r_unit, n_units)
+        unit_median = grouped_medians(r_sorted, np.repeat(np.arange(n_units), unit_sizes), n_units)
     nested = unit_intervals(round_array(unit_median), unit_pool, n_pools)
     unit_bounds = np.concatenate(([0], np.cumsum(nested["replicates"])))
-    unit_sizes = np.bincount(r_unit, minlength=n_units)
     # One unit: the rounds' own order-statistic interval, labelled within one process.
-    single = (nested["replicates"] == 1)[r_pool]
-    rounds = grouped_median_intervals(r_samples[single], r_pool[single], n_pools)
-    r_order = np.argsort(r_unit, kind="stable")  # grouped by pool, then unit; row order kept inside
-    r_sorted = r_samples[r_order]
-    r_bounds = np.concatenate(([0], np.cumsum(np.bincount(r_pool, minlength=n_pools))))
+    single_rows = round_rows[(nested["replicates"] == 1)[pool_id[round_rows]]]
+    rounds = grouped_median_intervals(all_samples[_ranges(offsets[single_rows], counts[single_rows])],
+                                      np.repeat(pool_id[single_rows], counts[single_rows]), n_pools)
 
     # Values without samples: each unit's value (the median if a unit has several), then as above.
     value_rows = np.flatnonzero(used & (counts == 0) & ~np.isnan(values))
     value_codes, value_unit = np.unique(unit_key[value_rows], return_inverse=True)
+    value_unit = value_unit.reshape(-1)
     n_value_units = len(value_codes)
     value_unit_pool = (pool_id[value_rows][np.unique(value_unit, return_index=True)[1]] if n_value_units
                        else value_unit)
-    unit_value = round_array(grouped_medians(values[value_rows], value_unit, n_value_units))
+    if n_value_units and n_value_units == value_rows.size:  # one value per unit: that value
+        unit_value = np.empty(n_value_units)
+        unit_value[value_unit] = values[value_rows]
+    else:
+        unit_value = round_array(grouped_medians(values[value_rows], value_unit, n_value_units))
     by_units = unit_intervals(unit_value, value_unit_pool, n_pools)
     value_bounds = np.concatenate(([0], np.cumsum(by_units["replicates"])))
 
@@ -119,8 +133,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
     row_order = np.argsort(pool_id, kind="stable")
     row_bounds = np.concatenate(([0], np.cumsum(np.bincount(pool_id, minlength=n_pools))))
 
-    metric_names = m["metric"].astype(str).to_numpy()
-    units = m["unit"].to_numpy()
+    unit_names = [str(unit) for unit in m["unit"].cat.categories]
+    unit_code = m["unit"].cat.codes.to_numpy()
     hib = m["higher_is_better"].to_numpy()
     run_ids = [run.record.run_id for run in tidy.runs]
     entry_labels = tidy.entry_labels
@@ -130,22 +144,22 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
     for p in range(n_pools):
         rows = row_order[row_bounds[p]:row_bounds[p + 1]]
         last = rows[-1]
-        name = metric_names[last]
+        name = metric_cats[metric_code[last]]
         live = rows[used[rows]]
         known = rounded_points[live]
         known = known[~np.isnan(known)]
         run_values = known.tolist()
         prov = tidy.provenance[last].model_dump(mode="json")
-        prov["runs"] = len(set(row_run[live].tolist()))
+        prov["runs"] = int(np.unique(row_run[live]).size)
         if excluded[rows].any():
             prov["excluded_runs"] = sorted({run_ids[i] for i in row_run[rows[excluded[rows]]]})
             prov["excluded_because"] = "energy measured by a different method than this entry's"
-        if len(set(hib[rows].tolist())) > 1:
+        if hib[rows].min() != hib[rows].max():
             prov["warning"] = "runs disagree on higher_is_better; the newest run's direction is used"
-        fields: dict[str, Any] = {"unit": str(units[last]), "higher_is_better": bool(hib[last]),
+        fields: dict[str, Any] = {"unit": unit_names[unit_code[last]], "higher_is_better": bool(hib[last]),
                                   "run_values": run_values,
                                   "run_spread": round_or_none(run_spread(known))}
-        if pool_has_samples[p] and kinds[live[counts[live] > 0][-1]] == "items":
+        if pool_has_samples[p] and is_items[live[counts[live] > 0][-1]]:
             sampled = live[counts[live] > 0]
             sizes = counts[sampled]
             if len(sampled) > 1 and (sizes == sizes[0]).all():
@@ -196,6 +210,16 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
         fields["provenance"] = prov
         estimates[int(row_entry[last])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
     return Pooled(dict(estimates), points)
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indices start, start + 1, ..., start + length - 1 of each (start, length), back to back."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths) + np.arange(total)
 
 
 def _estimate_defaults(fields: dict[str, Any]) -> dict[str, Any]:
