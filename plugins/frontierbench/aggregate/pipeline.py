@@ -80,15 +80,20 @@ def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *,
 
 def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
                    reliability: bool = True, timings: dict[str, float] | None = None,
-                   previous: dict[GroupKey, Any] | None = None) -> dict[str, Leaderboard]:
-    """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards."""
+                   previous: dict[GroupKey, Any] | None = None,
+                   release_samples: bool = False) -> dict[str, Leaderboard]:
+    """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards.
+
+    `release_samples`: the caller will not read `tidy.samples` again, so they are let go once pooled
+    (a million-row history's are hundreds of megabytes; the estimates keep what they need)."""
     with paused_gc():  # millions of small acyclic objects: history points, sample lists
         return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
-                               previous=previous or {})
+                               previous=previous or {}, release_samples=release_samples)
 
 
 def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
-                    timings: dict[str, float] | None, previous: dict[GroupKey, Any]) -> dict[str, Leaderboard]:
+                    timings: dict[str, float] | None, previous: dict[GroupKey, Any],
+                    release_samples: bool) -> dict[str, Leaderboard]:
     clock = _Stopwatch(timings)
     cases = tidy.cases
     if cases.empty:
@@ -99,6 +104,8 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     tidy.entry_labels = [tuple(str(x) for x in row) for row in labels[ENTRY_KEYS].itertuples(index=False)]
     clock("entry_keys")
     pooled = pool_metrics(tidy, draws=draws, seed=seed)
+    if release_samples:
+        tidy.samples = tidy.samples[:0]
     clock("pool_metrics")
     entries = build_entries(tidy, pooled, boards)
     clock("build_entries")
@@ -192,8 +199,11 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
     boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
     previous = previous_reports(reuse_from, warn) if reuse_from else None
     try:
-        return aggregate_runs(runs, boards, draws=draws, seed=seed, reliability=reliability, strict=strict,
-                              warn=warn, previous=previous)
+        tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
+        for run in runs:  # its rows now live in the tidy frames; this also closes the cache files' memory maps
+            run.rows = None
+        return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, previous=previous,
+                              release_samples=True)
     except ValidationError as exc:
         # Every input value is finite and bounded, but a product or quotient of them (a hypervolume,
         # energy per correct answer) can still overflow: say so, naming the inputs.
