@@ -12,8 +12,6 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
 
-import numpy as np
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from frontierbench.formats.atomic import write_bytes_atomic
@@ -43,16 +41,10 @@ from frontierbench.formats.values import (
     check_cost,
 )
 from frontierbench.formats.names import check_slug
-from frontierbench.formats.samples_sidecar import (
-    SIDECAR_FIELD,
-    attach_samples,
-    pack_samples,
-    read_sidecar,
-    remove_stale_sidecars,
-    sidecar_prefix,
-    use_sidecar,
-    write_sidecar,
-)
+
+# numpy, orjson and formats/samples_sidecar are imported where a leaderboard is read or written:
+# the plugin imports this module (board.toml's Objective) in every pytest session, and stays light.
+SIDECAR_FIELD = "samples_sidecar"
 
 LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
 LEADERBOARD_SCHEMA_VERSION = 1
@@ -261,6 +253,8 @@ def with_samples(board: Leaderboard, path: Path) -> Leaderboard:
     """The leaderboard read from `path` with its samples back in place, if they are in a sidecar
     (`samples_sidecar` still names it, for a copy of the file: the site publishes both)."""
     if board.samples_sidecar is not None:
+        from frontierbench.formats.samples_sidecar import attach_samples, read_sidecar
+
         values = read_sidecar(path.parent, board.samples_sidecar, str(path))
         attach_samples(board.estimates(), values, str(path))
     return board
@@ -298,6 +292,16 @@ def save_leaderboard(board: Leaderboard, path: str | Path) -> Path:
 
 
 def _save(board: Leaderboard, path: Path) -> Path:
+    import orjson
+
+    from frontierbench.formats.samples_sidecar import (
+        pack_samples,
+        remove_stale_sidecars,
+        sidecar_prefix,
+        use_sidecar,
+        write_sidecar,
+    )
+
     prefix = sidecar_prefix(path)
     sidecar = use_sidecar(estimate.samples for estimate in board.estimates())
     data = _json_dict(board, without_samples=sidecar)
@@ -353,6 +357,8 @@ def _estimate_pairs(data: dict[str, Any], board: Leaderboard) -> Iterator[tuple[
 def _refuse_non_finite(data: dict[str, Any]) -> None:
     """Every number a leaderboard computes (estimates, fronts, reliability) must be finite. History
     points are left out: each is one run's own value, already refused where it entered if not."""
+    import numpy as np
+
     def check(value: Any, where: str) -> None:
         kind = type(value)
         if kind is float:

@@ -23,10 +23,10 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from frontierbench.formats.atomic import write_bytes_atomic
+from frontierbench.formats.leaderboard import SIDECAR_FIELD  # the Leaderboard field that names the file
 from frontierbench.formats.versioned import RecordError, read_bytes
 
 SIDECAR_MIN_SAMPLES = 100_000
-SIDECAR_FIELD = "samples_sidecar"
 RANGE_FIELD = "samples_at"
 
 
