@@ -72,7 +72,7 @@ def _read_cases(stream: bytes) -> dict[str, Any]:
 
 
 def write_rows(path: Path, loaded: LoadedRun, rows: RunRows) -> None:
-    provenance = Coded.of([p if isinstance(p, str) else p.model_dump_json() for p in rows.provenance])
+    provenance = rows.provenance
     counts = np.asarray(rows.metrics["n"], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     table = pa.table({

@@ -107,7 +107,7 @@ class RunRows:
     # case (index in this run), metric, value, unit, higher_is_better, kind, n: lists as built from a
     # record, numpy arrays and Coded strings as read from the cache
     metrics: dict[str, Any]
-    provenance: Coded | list[Any]  # per metric row: a Provenance; from the cache, Coded JSON texts
+    provenance: Coded  # per metric row: its JSON text
     samples: np.ndarray
     failures: list[dict[str, Any]]  # cases that did not pass ("board_version": the record's, or None)
     no_board: int = 0
@@ -208,7 +208,10 @@ def run_rows(run: LoadedRun) -> RunRows:
     sample_values = np.asarray(samples, dtype=np.float64)
     rounds = np.repeat(np.asarray(mcols["kind"]) == "rounds", mcols["n"]) if samples else np.zeros(0, bool)
     sample_values[rounds] = round_array(sample_values[rounds])
-    return RunRows(coded, params, mcols, provenance, sample_values, failures, no_board)
+    # Provenance as its JSON text, one copy per distinct text: four million Provenance objects kept
+    # for a million cases were gigabytes, and pooling reads only one per pool (tidy.Lazy parses it).
+    texts = Coded.of([prov.model_dump_json() for prov in provenance])
+    return RunRows(coded, params, mcols, texts, sample_values, failures, no_board)
 
 
 def _with_default_versions(version: pd.Categorical, board: pd.Categorical,
@@ -278,10 +281,8 @@ def tidy_frames(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, wa
     prov_items: list[Any] = []
     prov_codes = []
     for rows in per_run:
-        coded = rows.provenance if isinstance(rows.provenance, Coded) else None
-        items = coded.names if coded is not None else rows.provenance
-        prov_codes.append((coded.codes if coded is not None else np.arange(len(items))) + len(prov_items))
-        prov_items.extend(items)
+        prov_codes.append(rows.provenance.codes.astype(np.int64) + len(prov_items))
+        prov_items.extend(rows.provenance.names)
     prov_code = np.concatenate(prov_codes).astype(np.int64) if prov_codes else np.zeros(0, np.int64)
     keep_metric = keep_case[m_case]
     renumber = np.cumsum(keep_case) - 1
