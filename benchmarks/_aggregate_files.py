@@ -7,7 +7,7 @@ time and peak RSS (ru_maxrss), so one figure's memory never leaks into another's
   hardware class, entry, metric), written as JSON. What a hand-written script would do; no
   intervals, fronts, history or changes.
 - aggregate: `frontierbench aggregate` end to end (no reliability), without a cache.
-- aggregate, cache cold: the same, filling the Parquet tidy cache (aggregate.cache).
+- aggregate, cache cold: the same, filling the tidy cache (aggregate.cache: an Arrow file per record).
 - aggregate, cache warm: every file's rows read back from the cache.
 - incremental: one more run file added; the other files' rows come from the cache.
 """
@@ -140,5 +140,7 @@ def report(rows: int, n_runs: int, n_entries: int) -> None:
             print(f"  {name:24} {r['wall']:8.2f} {r['cpu']:8.2f} {r['peak'] / 1e6:8.0f} "
                   f"{r['cpu'] / base['cpu']:12.2f}x {r['peak'] / base['peak']:15.2f}x")
         lb = max((p.stat().st_size for p in outputs if p.exists()), default=0)
-        print(f"  leaderboard JSON: {lb / 1e6:.0f} MB; cached and uncached leaderboards byte-identical: {same}")
+        sidecar = sum(p.stat().st_size for p in (root / "a" / "bench").glob("*.npy"))
+        print(f"  leaderboard JSON: {lb / 1e6:.0f} MB, samples sidecar {sidecar / 1e6:.0f} MB; cached and uncached "
+              f"leaderboards byte-identical: {same}")
         print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")

@@ -16,7 +16,7 @@ What is timed, honestly split:
     python benchmarks/bench_aggregate.py [--runs 1000] [--entries 1000] [--hardware 2]
 
 From files (issue 13): run-record files -> leaderboards, against a naive json + pandas pass over
-the same files, with and without the Parquet tidy cache, and adding one run to the history
+the same files, with and without the tidy cache, and adding one run to the history
 (benchmarks/_aggregate_files.py; each figure in its own process on one core, with its peak RSS):
 
     python benchmarks/bench_aggregate.py --from-files 100000 1000000 [--entries 1000]

@@ -26,7 +26,7 @@ from frontierbench.formats.atomic import write_bytes_atomic
 from frontierbench.formats.leaderboard import SIDECAR_FIELD  # the Leaderboard field that names the file
 from frontierbench.formats.versioned import RecordError, read_bytes
 
-SIDECAR_MIN_SAMPLES = 100_000
+SIDECAR_MIN_SAMPLES = 1_000_000  # about 10 MB of JSON text; a board of a few runs stays one file
 RANGE_FIELD = "samples_at"
 
 
