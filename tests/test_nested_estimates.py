@@ -85,6 +85,19 @@ def test_runs_and_processes_together_count_every_pair(workdir):
     assert (wall.replicates, wall.unit_sizes, wall.n) == (6, [6] * 6, 36)
 
 
+def test_a_run_in_worker_processes_has_one_history_point_the_median_of_its_processes(workdir):
+    records = replicated_runs({"a": 0.010}, seed=6, runs=3, processes=3, rounds=6, between_cv=0.2)
+    entry = aggregate_records(records, "runs")["a"]
+    assert [point.run_id for point in entry.history] == [record.run_id for record in records]
+    last_process_differs = False
+    for point, record in zip(entry.history, records):
+        per_process = [float(np.median(c.metrics["wall_time"].samples)) for c in record.cases]
+        assert len(per_process) == 3 and len(set(per_process)) == 3
+        assert point.values["wall_time"] == pytest.approx(float(np.median(per_process)), rel=1e-6)
+        last_process_differs |= point.values["wall_time"] != pytest.approx(per_process[-1], rel=1e-6)
+    assert last_process_differs  # what the point would have been had the last process's case won
+
+
 def test_one_process_keeps_its_within_process_interval_and_says_so(workdir):
     records = replicated_runs({"a": 0.010, "b": 0.020}, seed=5, runs=1, rounds=20)
     entries = aggregate_records(records, "runs")

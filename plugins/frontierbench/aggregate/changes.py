@@ -28,5 +28,7 @@ def detect_changes(history: list[HistoryPoint], series: dict[str, tuple[np.ndarr
             changes.append(Change.model_construct(
                 metric=metric, run_id=first.run_id, git_commit=first.git_commit, started_at=first.started_at,
                 ratio=round_sig(step.ratio), low=round_sig(step.low), high=round_sig(step.high)))
+    if len(changes) < 2:
+        return changes
     order = {point.run_id: i for i, point in enumerate(history)}
     return sorted(changes, key=lambda c: (order[c.run_id], c.metric))

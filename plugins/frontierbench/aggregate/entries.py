@@ -10,7 +10,7 @@ import pandas as pd
 
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.changes import detect_changes
-from frontierbench.aggregate.history import history_cells, run_level_series
+from frontierbench.aggregate.history import HistoryCells, history_cells, run_level_series
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
@@ -22,11 +22,8 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
     cases = tidy.cases
     run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
     cells = history_cells(tidy, pooled.points)
-    pair_bounds = np.searchsorted(cells.cell_pair, np.arange(len(cells.pair_run) + 1)).tolist()
     entry_pairs = np.searchsorted(cells.pair_entry, np.arange(len(tidy.entry_labels) + 1)).tolist()
-    cell_names = np.asarray(cells.metric_names, dtype=object)[cells.cell_metric].tolist() if cells.metric_names \
-        else []
-    cell_values = [None if v != v else v for v in cells.cell_value.tolist()]
+    point_values = _point_values(cells)
     pair_runs = cells.pair_run.tolist()
     series = run_level_series(cells)
 
@@ -67,16 +64,40 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
             "history": [],
         })
         # One point per run: up to a million of them, so built without per-object validation.
-        history = []
-        for pair in range(first_pair, end_pair):
-            run_id, started_at, git_commit = run_meta[pair_runs[pair]]
-            a, b = pair_bounds[pair], pair_bounds[pair + 1]
-            history.append(history_point(run_id, started_at, git_commit, version,
-                                         dict(zip(cell_names[a:b], cell_values[a:b]))))
+        make = history_point
+        history = [make(*run_meta[pair_runs[pair]], version, point_values[pair])
+                   for pair in range(first_pair, end_pair)]
         made.history = history
         made.changes = detect_changes(history, series.get(entry_id, {}))
         entries[entry_id] = made
     return entries
+
+
+def _point_values(cells: HistoryCells) -> list[dict[str, float | None]]:
+    """Each pair's {metric: value} (None where the run has no value). Pairs that have the same
+    metrics (usually all of them) are built together from one table, not sliced pair by pair."""
+    n_pairs = len(cells.pair_run)
+    out: list[dict[str, float | None]] = [{} for _ in range(n_pairs)]
+    if not cells.cell_pair.size:
+        return out
+    bounds = np.searchsorted(cells.cell_pair, np.arange(n_pairs + 1))
+    if len(cells.metric_names) > 52:  # a signature must fit a double's mantissa: slice pair by pair
+        names = np.asarray(cells.metric_names, dtype=object)[cells.cell_metric].tolist()
+        values = [None if v != v else v for v in cells.cell_value.tolist()]
+        return [dict(zip(names[a:b], values[a:b])) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    signature = np.bincount(cells.cell_pair, weights=np.exp2(cells.cell_metric), minlength=n_pairs)
+    for sig in np.unique(signature[np.diff(bounds) > 0]):
+        pairs = np.flatnonzero(signature == sig)
+        width = int(bounds[pairs[0] + 1] - bounds[pairs[0]])
+        cells_at = bounds[pairs][:, None] + np.arange(width)
+        keys = [cells.metric_names[code] for code in cells.cell_metric[cells_at[0]].tolist()]
+        block = cells.cell_value[cells_at]
+        rows = block.tolist()
+        if np.isnan(block).any():
+            rows = [[None if v != v else v for v in row] for row in rows]
+        for pair, row in zip(pairs.tolist(), rows):
+            out[pair] = dict(zip(keys, row))
+    return out
 
 
 def _last_row(entry: np.ndarray, where: np.ndarray, n_entries: int) -> np.ndarray:
@@ -105,11 +126,11 @@ def _history_point_fast(run_id: str, started_at: str, git_commit: str | None, bo
     # are already typed correctly; `_check_history_point` proves the result equals validation's.
     point = HistoryPoint.__new__(HistoryPoint)
     object.__setattr__(point, "__dict__", {"run_id": run_id, "started_at": started_at, "git_commit": git_commit,
-                                           "board_version": board_version, "values": values})
+                                           "board_version": board_version, "values": values,
+                                           "__pydantic_extra__": {}})
     # One frozen set shared by every point (a million sets were 200 MB): nothing assigns to a
     # history point's fields, and an assignment would fail loudly instead of touching the others.
     object.__setattr__(point, "__pydantic_fields_set__", _HISTORY_FIELDS)
-    object.__setattr__(point, "__pydantic_extra__", {})
     object.__setattr__(point, "__pydantic_private__", None)
     return point
 

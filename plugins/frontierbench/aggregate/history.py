@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from frontierbench.aggregate.tidy import Tidy
+from frontierbench.stats.grouped import grouped_medians
 from frontierbench.stats.rounding import round_array
 
 
@@ -31,31 +32,43 @@ class HistoryCells:
 
 
 def history_cells(tidy: Tidy, points: np.ndarray) -> HistoryCells:
-    """One point per (entry, run) from the metric rows of its cases; where an entry ran twice in one
-    run, the later case's value of each metric wins."""
+    """One point per (entry, run) from the metric rows of its cases: each metric's run-level
+    estimate, as the statistics of aggregate.pooling define it. A run measured in several worker
+    processes gives the median of its processes' points (each the median of that process's rounds,
+    or the mean of its items); where an entry ran twice in one process, the later case wins."""
     cases, m = tidy.cases, tidy.metrics
     case_entry = cases["entry_id"].to_numpy().astype(np.int64)
     case_run = cases["run"].to_numpy().astype(np.int64)
     pairs, case_pair = np.unique(case_entry * max(len(tidy.runs), 1) + case_run, return_inverse=True)
+    case_pair = case_pair.reshape(-1)
     rows = m["case"].to_numpy()
     codes = m["metric"].cat.codes.to_numpy().astype(np.int64)
     names = [str(name) for name in m["metric"].cat.categories]
-    key = case_pair[rows].astype(np.int64) * max(len(names), 1) + codes
-    # The last row of each key: np.unique keeps the first, so look from the end.
+    n_metrics = max(len(names), 1)
+    process = (cases["process"].to_numpy().astype(np.int64) + 1 if "process" in cases
+               else np.zeros(len(cases), np.int64))[rows]  # 0: the run's only process
+    n_processes = int(process.max(initial=0)) + 1
+    key = (case_pair[rows].astype(np.int64) * n_metrics + codes) * n_processes + process
+    # The last row of each (pair, metric, process): np.unique keeps the first, so look from the end.
     keys, first_from_end = np.unique(key[::-1], return_index=True)
-    last = key.size - 1 - first_from_end
+    value = points[key.size - 1 - first_from_end]
+    cell_keys, cell = np.unique(keys // n_processes, return_inverse=True)
+    if cell_keys.size == keys.size:  # one process per run (the usual case): its point is the run's
+        cell_value = value
+    else:
+        known = ~np.isnan(value)
+        cell_value = grouped_medians(value[known], cell.reshape(-1)[known], cell_keys.size)
     return HistoryCells(pair_entry=case_entry[np.unique(case_pair, return_index=True)[1]],
-                        pair_run=pairs % max(len(tidy.runs), 1), cell_pair=keys // max(len(names), 1),
-                        cell_metric=keys % max(len(names), 1), cell_value=round_array(points[last]),
+                        pair_run=pairs % max(len(tidy.runs), 1), cell_pair=cell_keys // n_metrics,
+                        cell_metric=cell_keys % n_metrics, cell_value=round_array(cell_value),
                         metric_names=names)
 
 
 def run_level_series(cells: HistoryCells) -> dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Per entry and metric: the positions in the entry's history that have a value, and those values.
 
-    The one place that says what a run-level estimate is (each run's own point value: the median
-    of its rounds, the mean of its items); when runs carry their own nested estimates, this is
-    what changes.
+    The run-level estimates are history_cells' (the median of a run's rounds, or of its processes'
+    medians; the mean of its items).
     """
     known = ~np.isnan(cells.cell_value)
     entry = cells.pair_entry[cells.cell_pair[known]]

@@ -150,7 +150,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
         known = known[~np.isnan(known)]
         run_values = known.tolist()
         prov = tidy.provenance[last].model_dump(mode="json")
-        prov["runs"] = int(np.unique(row_run[live]).size)
+        runs = row_run[live]  # in run order
+        prov["runs"] = int(np.count_nonzero(runs[1:] != runs[:-1])) + 1 if runs.size else 0
         if excluded[rows].any():
             prov["excluded_runs"] = sorted({run_ids[i] for i in row_run[rows[excluded[rows]]]})
             prov["excluded_because"] = "energy measured by a different method than this entry's"
