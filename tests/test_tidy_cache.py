@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from factories import board_definition, case, run_record, write_board
 from history_factories import daily_history
@@ -19,7 +20,7 @@ def test_cached_and_uncached_leaderboards_are_byte_identical_and_the_cache_is_us
     daily_history(tmp_path, runs=8, steady=3)
     assert aggregate(tmp_path, "plain") == 0
     assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
-    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    cached = sorted(p.name for p in (tmp_path / "cache").glob("*.arrow"))
     assert len(cached) == 8 and all(name.endswith(".v4.arrow") for name in cached)
     assert aggregate(tmp_path, "warm", "--cache", str(tmp_path / "cache")) == 0
     plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
@@ -77,3 +78,28 @@ def test_reliability_is_reassessed_only_for_groups_whose_inputs_changed(tmp_path
             == (tmp_path / "full" / "toy" / "leaderboard.json").read_bytes())
     # A missing previous folder only means everything is assessed.
     assert aggregate(tmp_path, "fresh", "--reuse-reliability", str(tmp_path / "nowhere")) == 0
+
+
+def test_unchanged_inputs_are_not_hashed_again_and_a_changed_one_is_read_anew(tmp_path, monkeypatch, capsys):
+    from frontierbench.aggregate import file_hashes
+
+    daily_history(tmp_path, runs=4, steady=2)
+    assert aggregate(tmp_path, "first", "--cache", str(tmp_path / "cache")) == 0
+    memo = json.loads((tmp_path / "cache" / file_hashes.MEMO_NAME).read_text())
+    assert len(memo) == 4 and all(len(entry) == 5 for entry in memo.values())
+
+    hashed = []
+    real_read = file_hashes.read_bytes
+    monkeypatch.setattr(file_hashes, "read_bytes", lambda path: hashed.append(path) or real_read(path))
+    assert aggregate(tmp_path, "second", "--cache", str(tmp_path / "cache")) == 0
+    assert hashed == []  # every input's stat matched its remembered hash
+    first = (tmp_path / "first" / "toy" / "leaderboard.json").read_bytes()
+    assert (tmp_path / "second" / "toy" / "leaderboard.json").read_bytes() == first
+
+    # Rewriting a record changes its change time: it is hashed and read again, and counts as it now is.
+    record = sorted((tmp_path / "runs").glob("*.json"))[-1]
+    record.write_text(record.read_text().replace('"status":"complete"', '"status":"interrupted"'))
+    assert aggregate(tmp_path, "third", "--cache", str(tmp_path / "cache")) == 0
+    assert [p.name for p in map(Path, hashed)] == [record.name]
+    statuses = [i["status"] for i in json.loads((tmp_path / "third" / "toy" / "leaderboard.json").read_text())["inputs"]]
+    assert statuses.count("interrupted") == 1

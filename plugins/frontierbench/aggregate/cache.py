@@ -19,18 +19,18 @@ header (everything but its cases) travel there as JSON.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
 
-from frontierbench.aggregate.ingest import LoadedRun, display_path, load_input, read_bytes
+from frontierbench.aggregate.file_hashes import KnownHashes
+from frontierbench.aggregate.ingest import LoadedRun, display_path, load_input
 from frontierbench.aggregate.tidy import STRING_COLUMNS, Coded, RunRows, run_rows
 from frontierbench.formats.run import RunRecord
 
@@ -120,25 +120,30 @@ def read_rows(path: Path, source: str, sha256: str) -> LoadedRun:
     return LoadedRun(source, sha256, meta["format"], record, meta["warnings"], rows=rows)
 
 
-def rows_loader(directory: str | Path | None, defined_boards: set[str]) -> Callable[..., LoadedRun | None]:
+class RowsLoader:
     """A drop-in for ingest.load_input that turns each record into its tidy rows as it is read, and
     with a cache `directory` keeps them there and reads them back.
 
     A record whose boards all have definitions keeps only its header once its rows are built: a
     million cases as validated objects took gigabytes, their rows a few hundred megabytes. A record
     naming a board without a definition is kept whole (from the cache, it is parsed again):
-    inferring that board's definition reads the cases themselves.
+    inferring that board's definition reads the cases themselves. `save()` after loading keeps the
+    input files' hashes for next time (aggregate.file_hashes).
     """
-    directory = Path(directory) if directory is not None else None
 
-    def load(path: Path, **options: Any) -> LoadedRun | None:
+    def __init__(self, directory: str | Path | None, defined_boards: set[str]):
+        self.directory = Path(directory) if directory is not None else None
+        self.defined_boards = defined_boards
+        self.hashes = KnownHashes(self.directory) if self.directory is not None else None
+
+    def __call__(self, path: Path, **options: Any) -> LoadedRun | None:
         target = None
-        if directory is not None:
-            sha = hashlib.sha256(read_bytes(path)).hexdigest()
-            target = cache_file(directory, sha)
+        if self.directory is not None and self.hashes is not None:
+            sha = self.hashes.sha256(path)
+            target = cache_file(self.directory, sha)
             cached = _read_cached(target, display_path(path), sha)
             if cached is not None:
-                if _boards_named(cached.rows) <= defined_boards:
+                if _boards_named(cached.rows) <= self.defined_boards:
                     return cached
                 loaded = load_input(path, **options)
                 if loaded is not None:
@@ -147,14 +152,22 @@ def rows_loader(directory: str | Path | None, defined_boards: set[str]) -> Calla
         loaded = load_input(path, **options)
         if loaded is None or loaded.format != "frontierbench":
             return loaded
+        if target is not None and loaded.sha256 != sha:  # changed since it was hashed: key by what was read
+            target = cache_file(self.directory, loaded.sha256)
         loaded.rows = run_rows(loaded)
         if target is not None:
             write_rows(target, loaded, loaded.rows)
-        if _boards_named(loaded.rows) <= defined_boards:
+        if _boards_named(loaded.rows) <= self.defined_boards:
             loaded.record = loaded.record.model_copy(update={"cases": []})
         return loaded
 
-    return load
+    def save(self) -> None:
+        if self.hashes is not None:
+            self.hashes.save()
+
+
+def rows_loader(directory: str | Path | None, defined_boards: set[str]) -> RowsLoader:
+    return RowsLoader(directory, defined_boards)
 
 
 def _read_cached(target: Path, source: str, sha: str) -> LoadedRun | None:
