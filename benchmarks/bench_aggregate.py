@@ -25,6 +25,7 @@ the same files, with and without the tidy cache, and adding one run to the histo
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timedelta, timezone
 import os
 import sys
 import tempfile
@@ -44,6 +45,12 @@ import pandas as pd  # noqa: E402
 from frontierbench.aggregate.pipeline import Tidy, aggregate_tidy, tidy_frames, write_leaderboards  # noqa: E402
 from frontierbench.aggregate.ingest import LoadedRun, load_inputs  # noqa: E402
 from frontierbench.formats.run import Case, Environment, Metric, Provenance, RunRecord, save_run  # noqa: E402
+from frontierbench.stats.rounding import round_array  # noqa: E402
+
+
+def _moment(run: int) -> str:
+    """Run `run`'s start: one a minute from 2024-01-01."""
+    return (datetime(2024, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=run)).isoformat()
 
 
 def synthetic_runs(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int, items: int,
@@ -82,8 +89,8 @@ def synthetic_runs(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
                                               outcome="passed", device="cpu", hardware_class=None, items=32,
                                               duration=None, error=None, metrics=metrics))
         record = RunRecord.model_construct(
-            schema_="frontierbench.run/1", run_id=f"run-{r:05d}", started_at=f"2024-01-01T00:00:{r:05d}",
-            finished_at=f"2024-01-01T00:00:{r:05d}", status="complete",
+            schema_="frontierbench.run/1", run_id=f"run-{r:05d}", started_at=_moment(r),
+            finished_at=_moment(r), status="complete",
             environment=Environment.model_construct(hardware_class=f"cpu-bench-{r % n_hardware}",
                                                     git={"commit": "0" * 40}),
             config={"board_versions": {"bench": "1"}}, cases=cases)
@@ -107,10 +114,10 @@ def synthetic_tidy(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
         "entry": names[entry], "family": np.array([f"family-{e % 7}" for e in range(n_entries)], dtype=object)[entry],
         "device": "cpu", "nodeid": names[entry], "items": pd.array(np.full(n, 32), dtype="Int64"),
         "energy_method": "rapl"})
-    times = scale[entry, None] * rng.lognormal(0, 0.05, (n, rounds))
+    times = round_array(scale[entry, None] * rng.lognormal(0, 0.05, (n, rounds)))  # as tidy.run_rows rounds them
     scores = (rng.random((n, items)) < p[entry, None]).astype(float)
     samples = np.concatenate([times, scores], axis=1).ravel()  # per case: wall_time rows, then accuracy
-    energy = scale[entry] * 40 * rng.lognormal(0, 0.02, n)
+    energy = round_array(scale[entry] * 40 * rng.lognormal(0, 0.02, n))
     memory = 1e6 * (entry + 1.0)
     metric_names = ["wall_time", "accuracy", "energy", "peak_memory"]
     counts = np.tile([rounds, items, 0, 0], n)
@@ -118,7 +125,7 @@ def synthetic_tidy(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
         "case": np.repeat(np.arange(n), 4),
         "metric": pd.Categorical.from_codes(np.tile(np.arange(4), n), metric_names),
         "value": np.stack([times[:, 0], scores.mean(1), energy, memory], axis=1).ravel(),
-        "unit": np.tile(np.array(["s", "", "J", "B"], dtype=object), n),
+        "unit": pd.Categorical(np.tile(np.array(["s", "", "J", "B"], dtype=object), n)),
         "higher_is_better": np.tile([False, True, False, False], n),
         "kind": pd.Categorical(np.tile(np.array(["rounds", "items", "value", "value"], dtype=object), n),
                                categories=["rounds", "items", "value"]),
@@ -128,8 +135,8 @@ def synthetic_tidy(n_runs: int, n_entries: int, n_hardware: int, *, rounds: int,
     provenance = [Provenance(method="pytest-benchmark"), Provenance(method="reported-by-case", kind="quality"),
                   Provenance(method="rapl"), Provenance(method="rss")] * n
     runs = [LoadedRun(f"runs/run-{r:05d}.json", f"{r:064x}", "frontierbench", RunRecord.model_construct(
-        schema_="frontierbench.run/1", run_id=f"run-{r:05d}", started_at=f"2024-01-01T00:00:{r:05d}",
-        finished_at=f"2024-01-01T00:00:{r:05d}", status="complete",
+        schema_="frontierbench.run/1", run_id=f"run-{r:05d}", started_at=_moment(r),
+            finished_at=_moment(r), status="complete",
         environment=Environment.model_construct(hardware_class=f"cpu-bench-{r % n_hardware}",
                                                 git={"commit": "0" * 40}),
         config={}, cases=[])) for r in range(n_runs)]
