@@ -74,8 +74,24 @@ def test_a_changed_or_missing_sidecar_is_refused_naming_the_files(tmp_path, monk
     with pytest.raises(RecordError, match=r"samples\..*\.npy: its sha256 is not the one .*leaderboard\.json names"):
         load_leaderboard(path)
     sidecar.unlink()
-    with pytest.raises(RecordError, match=r"\.npy: cannot read"):
+    with pytest.raises(RecordError, match=r"leaderboard\.json: field 'samples_sidecar\.file': the samples sidecar "
+                                          r"it names cannot be read .*\.npy: cannot read"):
         load_leaderboard(path)
+    # An estimate pointing into a sidecar the leaderboard does not name is refused, not read as sample-less.
+    data = json.loads(path.read_text())
+    del data["samples_sidecar"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RecordError, match="field 'samples_at'"):
+        load_leaderboard(path)
+
+
+def test_a_symbolic_link_to_a_leaderboard_finds_its_sidecar(tmp_path, monkeypatch):
+    use_sidecars(monkeypatch)
+    path = aggregated(tmp_path)
+    link = tmp_path / "latest.json"
+    link.symlink_to(path)
+    through_link = [e.samples for e in load_leaderboard(link).estimates()]
+    assert through_link == [e.samples for e in load_leaderboard(path).estimates()]
 
 
 def test_check_compare_and_the_site_read_a_leaderboard_with_a_sidecar(tmp_path, monkeypatch, capsys):
@@ -95,6 +111,8 @@ def test_check_compare_and_the_site_read_a_leaderboard_with_a_sidecar(tmp_path, 
     published = tmp_path / "site" / "boards" / "toy"
     name = json.loads((published / "leaderboard.json").read_text())["samples_sidecar"]["file"]
     assert (published / name).read_bytes() == (path.parent / name).read_bytes()
+    board_page = next(published.glob("*.html")).read_text()
+    assert f'<a href="{name}">' in board_page  # offered for download beside the JSON
 
 
 def test_a_small_leaderboard_keeps_its_samples_inline(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from factories import board_definition, case, run_record, write_board
 from history_factories import daily_history
 from frontierbench.cli import main as cli
@@ -21,7 +23,7 @@ def test_cached_and_uncached_leaderboards_are_byte_identical_and_the_cache_is_us
     assert aggregate(tmp_path, "plain") == 0
     assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
     cached = sorted(p.name for p in (tmp_path / "cache").glob("*.arrow"))
-    assert len(cached) == 8 and all(name.endswith(".v4.arrow") for name in cached)
+    assert len(cached) == 8 and all(name.endswith(".v5.arrow") for name in cached)
     assert aggregate(tmp_path, "warm", "--cache", str(tmp_path / "cache")) == 0
     plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
     for out in ("cold", "warm"):
@@ -84,6 +86,10 @@ def test_unchanged_inputs_are_not_hashed_again_and_a_changed_one_is_read_anew(tm
     from frontierbench.aggregate import file_hashes
 
     daily_history(tmp_path, runs=4, steady=2)
+    assert aggregate(tmp_path, "too-new", "--cache", str(tmp_path / "cache")) == 0
+    # Files written within the last RACY_SECONDS are not remembered (their times could still repeat).
+    assert json.loads((tmp_path / "cache" / file_hashes.MEMO_NAME).read_text()) == {}
+    monkeypatch.setattr(file_hashes, "RACY_SECONDS", 0)
     assert aggregate(tmp_path, "first", "--cache", str(tmp_path / "cache")) == 0
     memo = json.loads((tmp_path / "cache" / file_hashes.MEMO_NAME).read_text())
     assert len(memo) == 4 and all(len(entry) == 5 for entry in memo.values())
@@ -101,5 +107,35 @@ def test_unchanged_inputs_are_not_hashed_again_and_a_changed_one_is_read_anew(tm
     record.write_text(record.read_text().replace('"status":"complete"', '"status":"interrupted"'))
     assert aggregate(tmp_path, "third", "--cache", str(tmp_path / "cache")) == 0
     assert [p.name for p in map(Path, hashed)] == [record.name]
-    statuses = [i["status"] for i in json.loads((tmp_path / "third" / "toy" / "leaderboard.json").read_text())["inputs"]]
+    inputs = json.loads((tmp_path / "third" / "toy" / "leaderboard.json").read_text())["inputs"]
+    statuses = [i["status"] for i in inputs]
     assert statuses.count("interrupted") == 1
+
+
+def test_a_damaged_cache_file_is_rebuilt_and_a_cache_that_cannot_be_written_is_only_read(tmp_path, capsys):
+    import numpy as np
+
+    from frontierbench.aggregate.cache import read_rows
+
+    daily_history(tmp_path, runs=4, steady=2)
+    assert aggregate(tmp_path, "plain") == 0
+    plain = (tmp_path / "plain" / "toy" / "leaderboard.json").read_bytes()
+    assert aggregate(tmp_path, "cold", "--cache", str(tmp_path / "cache")) == 0
+    # One sample's bytes changed in place: the file still parses, but not to what was written.
+    damaged = sorted((tmp_path / "cache").glob("*.arrow"))[0]
+    first = next(v for v in read_rows(damaged, "x", "y").rows.samples if v not in (0.0, 1.0))  # a timing
+    raw = damaged.read_bytes()
+    assert raw.count(np.float64(first).tobytes()) == 1
+    damaged.write_bytes(raw.replace(np.float64(first).tobytes(), np.float64(first * 100).tobytes()))
+    with pytest.raises(ValueError, match="does not match its checksum"):
+        read_rows(damaged, "x", "y")
+    assert aggregate(tmp_path, "repaired", "--cache", str(tmp_path / "cache")) == 0
+    assert (tmp_path / "repaired" / "toy" / "leaderboard.json").read_bytes() == plain
+
+    # A --cache that is a file, not a folder: said once, and the aggregate still succeeds.
+    (tmp_path / "not-a-folder").write_text("x")
+    capsys.readouterr()
+    assert aggregate(tmp_path, "uncached", "--cache", str(tmp_path / "not-a-folder")) == 0
+    err = capsys.readouterr().err
+    assert err.count("--cache") == 1 and "cannot write there" in err and "not-a-folder" in err
+    assert (tmp_path / "uncached" / "toy" / "leaderboard.json").read_bytes() == plain

@@ -7,9 +7,11 @@ are written once to DIR/<sha256>.v<N>.arrow, and every later aggregate reads the
 of the JSON. The Arrow IPC file format, uncompressed: it is read through a memory map, without
 parsing or copying, in about half a millisecond a file (Parquet took 6 to 10 ms, which for a
 thousand-run history was seconds of every re-aggregation). The key is the file's content, so an
-edited or replaced file is simply a new entry; a cache file that cannot be read is rebuilt, never
-trusted. pytest-benchmark inputs are not
-cached (how they map to cases depends on the boards' objectives).
+edited or replaced file is simply a new entry; a cache file that cannot be read, or whose content
+does not match the CRC-32 stored in it, is rebuilt from its record. CACHE_VERSION is part of each
+file's name: change it whenever tidy.run_rows or this layout changes what a file holds.
+pytest-benchmark inputs are not cached (how they map to cases depends on the boards' objectives).
+Nothing is ever deleted from the folder: after `history prune`, delete it to reclaim the space.
 
 One file per input: its metric rows are the table (strings dictionary-encoded, samples as a list
 column, provenance as an index into the distinct provenance texts). Its case rows are a second
@@ -22,8 +24,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import orjson
@@ -32,11 +35,13 @@ import pyarrow as pa
 from frontierbench.aggregate.file_hashes import KnownHashes
 from frontierbench.aggregate.ingest import LoadedRun, display_path, load_input
 from frontierbench.aggregate.tidy import STRING_COLUMNS, Coded, RunRows, run_rows
+from frontierbench.formats.atomic import current_umask
 from frontierbench.formats.run import RunRecord
 
-CACHE_VERSION = 4  # part of each file's name: a new layout never reads an old one
+CACHE_VERSION = 5  # part of each file's name: a new layout never reads an old one
 META_KEY = b"frontierbench.tidy"
 CASES_KEY = b"frontierbench.cases"
+CRC_KEY = b"frontierbench.crc32"
 
 
 def cache_file(directory: Path, sha256: str) -> Path:
@@ -71,29 +76,46 @@ def _read_cases(stream: bytes) -> dict[str, Any]:
     return cases
 
 
+def _checksum(meta: bytes, cases: bytes, metrics: dict[str, Any], samples: np.ndarray, provenance: Coded) -> int:
+    """CRC-32 of everything a cache file holds, in the form read_rows returns it: a file damaged in a
+    way that still parses is rebuilt, not counted (about 0.06 s per 240 MB of samples)."""
+    crc = zlib.crc32(meta)
+    crc = zlib.crc32(cases, crc)
+    for key, dtype in (("case", np.int32), ("value", np.float64), ("higher_is_better", np.uint8), ("n", np.int64)):
+        crc = zlib.crc32(np.ascontiguousarray(np.asarray(metrics[key]).astype(dtype, copy=False)), crc)
+    for coded in (metrics["metric"], metrics["unit"], metrics["kind"], provenance):
+        crc = zlib.crc32(np.ascontiguousarray(coded.codes, dtype=np.int32), crc)
+        crc = zlib.crc32("\0".join(coded.names).encode("utf-8"), crc)
+    return zlib.crc32(np.ascontiguousarray(samples, dtype=np.float64), crc)
+
+
 def write_rows(path: Path, loaded: LoadedRun, rows: RunRows) -> None:
     provenance = rows.provenance
-    counts = np.asarray(rows.metrics["n"], dtype=np.int64)
+    metrics = dict(rows.metrics, **{key: Coded.of(rows.metrics[key]) for key in ("metric", "unit", "kind")})
+    counts = np.asarray(metrics["n"], dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     table = pa.table({
-        "case": pa.array(np.asarray(rows.metrics["case"], dtype=np.int32)),
-        "metric": _strings(rows.metrics["metric"]),
-        "value": pa.array(np.asarray(rows.metrics["value"], dtype=np.float64)),
-        "unit": _strings(rows.metrics["unit"]),
-        "higher_is_better": pa.array(np.asarray(rows.metrics["higher_is_better"], dtype=bool)),
-        "kind": _strings(rows.metrics["kind"]),
+        "case": pa.array(np.asarray(metrics["case"], dtype=np.int32)),
+        "metric": _strings(metrics["metric"]),
+        "value": pa.array(np.asarray(metrics["value"], dtype=np.float64)),
+        "unit": _strings(metrics["unit"]),
+        "higher_is_better": pa.array(np.asarray(metrics["higher_is_better"], dtype=bool)),
+        "kind": _strings(metrics["kind"]),
         "samples": pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(rows.samples, pa.float64())),
         "provenance": pa.array(provenance.codes, pa.int32()),
     })
     header = loaded.record.model_dump(mode="json", by_alias=True, exclude={"cases"})
-    meta = {"header": header, "format": loaded.format, "warnings": loaded.warnings,
-            "params": [p if isinstance(p, str) else json.dumps(p) for p in rows.params],
-            "failures": rows.failures, "no_board": rows.no_board, "provenance": provenance.names}
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode("utf-8"),
-                                           CASES_KEY: _cases_stream(rows.cases)})
+    meta = json.dumps({"header": header, "format": loaded.format, "warnings": loaded.warnings,
+                       "params": [p if isinstance(p, str) else json.dumps(p) for p in rows.params],
+                       "failures": rows.failures, "no_board": rows.no_board,
+                       "provenance": provenance.names}).encode("utf-8")
+    cases = _cases_stream(rows.cases)
+    crc = _checksum(meta, cases, metrics, rows.samples, provenance)
+    table = table.replace_schema_metadata({META_KEY: meta, CASES_KEY: cases, CRC_KEY: str(crc).encode()})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~current_umask())  # a cache shared by a team's accounts, like any file they write
         with os.fdopen(fd, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         os.replace(tmp, path)
@@ -103,20 +125,25 @@ def write_rows(path: Path, loaded: LoadedRun, rows: RunRows) -> None:
 
 
 def read_rows(path: Path, source: str, sha256: str) -> LoadedRun:
+    """The rows cached in `path`; ValueError if its content is not what was written."""
     with pa.memory_map(str(path)) as source_map:
         table = pa.ipc.open_file(source_map).read_all()
-    meta = orjson.loads(table.schema.metadata[META_KEY])
-    record = RunRecord.model_validate({**meta["header"], "cases": []})
+    stored = table.schema.metadata
     samples = table.column("samples").combine_chunks()
     metrics: dict[str, Any] = {
         "case": table.column("case").to_numpy(), "value": table.column("value").to_numpy(),
-        "higher_is_better": table.column("higher_is_better").to_numpy(),
+        "higher_is_better": table.column("higher_is_better").to_numpy(zero_copy_only=False),
         "metric": _coded(table.column("metric")), "unit": _coded(table.column("unit")),
         "kind": _coded(table.column("kind")), "n": np.diff(samples.offsets.to_numpy())}
-    rows = RunRows(cases=_read_cases(table.schema.metadata[CASES_KEY]), params=meta["params"],
-                   metrics=metrics, provenance=Coded(table.column("provenance").to_numpy(), meta["provenance"]),
-                   samples=samples.values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False),
-                   failures=meta["failures"], no_board=meta["no_board"])
+    values = samples.values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    provenance_codes = table.column("provenance").to_numpy()
+    meta = orjson.loads(stored[META_KEY])
+    provenance = Coded(provenance_codes, meta["provenance"])
+    if int(stored.get(CRC_KEY, b"-1")) != _checksum(stored[META_KEY], stored[CASES_KEY], metrics, values, provenance):
+        raise ValueError(f"{path}: its content does not match its checksum")
+    record = RunRecord.model_validate({**meta["header"], "cases": []})
+    rows = RunRows(cases=_read_cases(stored[CASES_KEY]), params=meta["params"], metrics=metrics,
+                   provenance=provenance, samples=values, failures=meta["failures"], no_board=meta["no_board"])
     return LoadedRun(source, sha256, meta["format"], record, meta["warnings"], rows=rows)
 
 
@@ -131,10 +158,19 @@ class RowsLoader:
     input files' hashes for next time (aggregate.file_hashes).
     """
 
-    def __init__(self, directory: str | Path | None, defined_boards: set[str]):
+    def __init__(self, directory: str | Path | None, defined_boards: set[str],
+                 warn: Callable[[str], None] = lambda message: None):
         self.directory = Path(directory) if directory is not None else None
         self.defined_boards = defined_boards
         self.hashes = KnownHashes(self.directory) if self.directory is not None else None
+        self.warn = warn
+        self.writable = True  # until a write there fails: then read what is there, keep nothing new
+
+    def _cannot_write(self, exc: OSError) -> None:
+        if self.writable:
+            self.writable = False
+            self.warn(f"--cache {self.directory}: cannot write there ({exc.strerror or exc}); aggregating "
+                      f"without keeping the rows of new records")
 
     def __call__(self, path: Path, **options: Any) -> LoadedRun | None:
         target = None
@@ -152,22 +188,30 @@ class RowsLoader:
         loaded = load_input(path, **options)
         if loaded is None or loaded.format != "frontierbench":
             return loaded
-        if target is not None and loaded.sha256 != sha:  # changed since it was hashed: key by what was read
-            target = cache_file(self.directory, loaded.sha256)
+        if target is not None and self.hashes is not None and loaded.sha256 != sha:
+            target = cache_file(self.directory, loaded.sha256)  # changed since it was hashed: key by what was read
+            self.hashes.remember(path, loaded.sha256)
         loaded.rows = run_rows(loaded)
-        if target is not None:
-            write_rows(target, loaded, loaded.rows)
+        if target is not None and self.writable:
+            try:
+                write_rows(target, loaded, loaded.rows)
+            except OSError as exc:
+                self._cannot_write(exc)
         if _boards_named(loaded.rows) <= self.defined_boards:
             loaded.record = loaded.record.model_copy(update={"cases": []})
         return loaded
 
     def save(self) -> None:
-        if self.hashes is not None:
-            self.hashes.save()
+        if self.hashes is not None and self.writable:
+            try:
+                self.hashes.save()
+            except OSError as exc:
+                self._cannot_write(exc)
 
 
-def rows_loader(directory: str | Path | None, defined_boards: set[str]) -> RowsLoader:
-    return RowsLoader(directory, defined_boards)
+def rows_loader(directory: str | Path | None, defined_boards: set[str],
+                warn: Callable[[str], None] = lambda message: None) -> RowsLoader:
+    return RowsLoader(directory, defined_boards, warn)
 
 
 def _read_cached(target: Path, source: str, sha: str) -> LoadedRun | None:

@@ -190,7 +190,7 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
         except ValueError as exc:
             raise RecordError(f"--default-board: {exc}") from None
     objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
-    loader = rows_loader(cache, set(boards))
+    loader = rows_loader(cache, set(boards), warn)
     with paused_gc():
         runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
                                           skip_invalid=skip_invalid, load=loader)

@@ -82,7 +82,9 @@ class MetricEstimate(OpenModel):
     n: Count = 0
     sample_kind: Literal["rounds", "items", "runs"] | None = None
     samples: Samples | None = None
-    run_values: list[Number] = Field(default_factory=list)  # one point value per input run
+    # One point value per case of each input run, in run order: one per run, or one per process when
+    # a run has several (the history's point for that run is their median: aggregate/history.py).
+    run_values: list[Number] = Field(default_factory=list)
     run_spread: NonNegative | None = None  # (max - min) / |median| of run_values, when >= 2 runs
     # What the interval of a cost covers (stats/nested.py): "between processes" when it was computed
     # from two or more processes or runs (the unit of replication), "within one process" when only
@@ -252,11 +254,19 @@ def load_leaderboard(path: str | Path) -> Leaderboard:
 def with_samples(board: Leaderboard, path: Path) -> Leaderboard:
     """The leaderboard read from `path` with its samples back in place, if they are in a sidecar
     (`samples_sidecar` still names it, for a copy of the file: the site publishes both)."""
-    if board.samples_sidecar is not None:
-        from frontierbench.formats.samples_sidecar import attach_samples, read_sidecar
+    from frontierbench.formats.samples_sidecar import RANGE_FIELD, attach_samples, read_sidecar
 
-        values = read_sidecar(path.parent, board.samples_sidecar, str(path))
-        attach_samples(board.estimates(), values, str(path))
+    if board.samples_sidecar is None:
+        if any(RANGE_FIELD in (estimate.model_extra or {}) for estimate in board.estimates()):
+            raise RecordError(f"{path}: field '{RANGE_FIELD}': an estimate's samples are in a sidecar, but the "
+                              f"leaderboard names none in '{SIDECAR_FIELD}'")
+        return board
+    # Beside the file as given, else beside the file a symbolic link points to.
+    folder = path.parent
+    if path.is_symlink() and not (folder / str(board.samples_sidecar.get("file", ""))).exists():
+        folder = path.resolve().parent
+    values = read_sidecar(folder, board.samples_sidecar, str(path))
+    attach_samples(board.estimates(), values, str(path))
     return board
 
 

@@ -82,7 +82,11 @@ def read_sidecar(folder: Path, sidecar: dict[str, Any], source: str) -> np.ndarr
     if Path(name).name != name or ".samples." not in name or not name.endswith(".npy"):
         raise RecordError(f"{source}: field '{SIDECAR_FIELD}.file': {name!r} is not a sidecar file name")
     path = folder / name
-    raw = read_bytes(path)
+    try:
+        raw = read_bytes(path)
+    except RecordError as exc:
+        raise RecordError(f"{source}: field '{SIDECAR_FIELD}.file': the samples sidecar it names cannot be read "
+                          f"({exc}); a leaderboard's .samples.<sha256>.npy file travels with it") from None
     if hashlib.sha256(raw).hexdigest() != sidecar.get("sha256"):
         raise RecordError(f"{path}: its sha256 is not the one {source} names in '{SIDECAR_FIELD}.sha256'; "
                           f"the samples file was changed or belongs to another leaderboard")

@@ -196,6 +196,7 @@ def render_board(env: Environment, writer: SiteWriter, board: Leaderboard, sourc
             changes=recent_changes(group, {e.name: entry_page(group, e.name) for e in group.entries}, commit_url),
             history_runs=len({run for e in group.entries for run in e.runs}),
             generation=generation, generation_json=json_for_script(generation) if generation else None,
+            samples_file=board.samples_sidecar["file"] if board.samples_sidecar is not None else None,
         )
         if len(page_text.encode("utf-8")) > MAX_PAGE_BYTES:
             warnings.warn(f"{base}/{page}: {len(page_text.encode('utf-8'))} bytes, over the "
