@@ -40,6 +40,7 @@ from typing import Any
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 
 from frontierbench.formats.board import BoardDefinition, check_slug
@@ -105,7 +106,7 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     clock("entry_keys")
     pooled = pool_metrics(tidy, draws=draws, seed=seed)
     if release_samples:
-        tidy.samples = tidy.samples[:0]
+        tidy.samples = np.zeros(0)  # not a slice: a view would keep the whole array alive
     clock("pool_metrics")
     entries = build_entries(tidy, pooled, boards)
     clock("build_entries")
