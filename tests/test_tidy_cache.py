@@ -111,6 +111,17 @@ def test_unchanged_inputs_are_not_hashed_again_and_a_changed_one_is_read_anew(tm
     statuses = [i["status"] for i in inputs]
     assert statuses.count("interrupted") == 1
 
+    # A memo that says two files hold the same bytes is checked against the files, not believed.
+    memo_path = tmp_path / "cache" / file_hashes.MEMO_NAME
+    memo = json.loads(memo_path.read_text())
+    first, second = sorted(memo)[:2]
+    memo[second][4] = memo[first][4]
+    memo_path.write_text(json.dumps(memo))
+    hashed.clear()
+    assert aggregate(tmp_path, "fourth", "--cache", str(tmp_path / "cache")) == 0
+    assert "same content" not in capsys.readouterr().err and [str(p) for p in hashed] == [second]
+    assert len(json.loads((tmp_path / "fourth" / "toy" / "leaderboard.json").read_text())["inputs"]) == 4
+
 
 def test_a_damaged_cache_file_is_rebuilt_and_a_cache_that_cannot_be_written_is_only_read(tmp_path, capsys):
     import numpy as np

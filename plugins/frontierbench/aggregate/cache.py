@@ -165,6 +165,7 @@ class RowsLoader:
         self.hashes = KnownHashes(self.directory) if self.directory is not None else None
         self.warn = warn
         self.writable = True  # until a write there fails: then read what is there, keep nothing new
+        self.served: dict[str, Path] = {}  # sha256 -> the first input it was given for
 
     def _cannot_write(self, exc: OSError) -> None:
         if self.writable:
@@ -176,6 +177,9 @@ class RowsLoader:
         target = None
         if self.directory is not None and self.hashes is not None:
             sha = self.hashes.sha256(path)
+            if self.served.setdefault(sha, path) != path:  # two files, one remembered hash: make sure
+                sha = self.hashes.sha256(path, verify=True)
+                self.served.setdefault(sha, path)
             target = cache_file(self.directory, sha)
             cached = _read_cached(target, display_path(path), sha)
             if cached is not None:

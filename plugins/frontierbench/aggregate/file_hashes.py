@@ -37,12 +37,13 @@ class KnownHashes:
         except (OSError, ValueError):
             pass
 
-    def sha256(self, path: Path) -> str:
-        """The file's sha256: remembered if its stat is unchanged, else read and hashed (and remembered)."""
+    def sha256(self, path: Path, *, verify: bool = False) -> str:
+        """The file's sha256: remembered if its stat is unchanged (unless `verify`), else read and
+        hashed (and remembered)."""
         key = os.path.abspath(path)
         stamp = _stamp(key)
         entry = self.known.get(key)
-        if stamp is not None and isinstance(entry, list) and len(entry) == 5 and entry[:4] == stamp:
+        if not verify and stamp is not None and isinstance(entry, list) and len(entry) == 5 and entry[:4] == stamp:
             return str(entry[4])
         sha = hashlib.sha256(read_bytes(path)).hexdigest()  # names the file if it cannot be read
         self.remember(path, sha, stamp)
