@@ -9,7 +9,9 @@ time and peak RSS (ru_maxrss), so one figure's memory never leaks into another's
 - aggregate: `frontierbench aggregate` end to end (no reliability), without a cache.
 - aggregate, cache cold: the same, filling the tidy cache (aggregate.cache: an Arrow file per record).
 - aggregate, cache warm: every file's rows read back from the cache.
-- incremental: one more run file added; the other files' rows come from the cache.
+- incremental: one more run file added: the state the previous aggregate kept in the cache
+  (aggregate.kept_state) is extended by it (aggregate.incremental); the same leaderboard, to the
+  byte, as aggregating all the files again (checked against a full aggregate without the cache).
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def report(rows: int, n_runs: int, n_entries: int) -> None:
             "incremental (+1 run)": measure("fb", files=files + [str(paths[-1])], out=str(root / "d"),
                                             cache=str(root / "cache"), **common),
         }
+        measure("fb", files=files + [str(paths[-1])], out=str(root / "e"), **common)  # in full, to compare
+        added = [root / x / "bench" / "leaderboard.json" for x in ("d", "e")]
+        same_added = all(p.exists() for p in added) and added[0].read_bytes() == added[1].read_bytes()
         outputs = [root / x / "bench" / "leaderboard.json" for x in ("a", "b", "c")]
         same = all(p.exists() for p in outputs) and len({p.read_bytes() for p in outputs}) == 1
         base = results["naive json + pandas"]
@@ -142,5 +147,5 @@ def report(rows: int, n_runs: int, n_entries: int) -> None:
         lb = max((p.stat().st_size for p in outputs if p.exists()), default=0)
         sidecar = sum(p.stat().st_size for p in (root / "a" / "bench").glob("*.npy"))
         print(f"  leaderboard JSON: {lb / 1e6:.0f} MB, samples sidecar {sidecar / 1e6:.0f} MB; cached and uncached "
-              f"leaderboards byte-identical: {same}")
+              f"leaderboards byte-identical: {same}; adding one run, incremental and full: {same_added}")
         print(f"  load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)")

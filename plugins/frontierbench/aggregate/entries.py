@@ -3,7 +3,9 @@ steps (changes) found in that history."""
 
 from __future__ import annotations
 
-from typing import Callable
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -14,63 +16,122 @@ from frontierbench.aggregate.history import HistoryCells, history_cells, run_lev
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
-from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry
+from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry, MetricEstimate, history_text, point_json
 from frontierbench.aggregate.tidy import Tidy
 
 
-def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]) -> dict[int, LeaderboardEntry]:
+@dataclass
+class EntryFacts:
+    """What an entry's cases say apart from its metrics: mostly its newest case's (rows are in run
+    order), except the family and item count, which are its newest case's that has one."""
+
+    name: str
+    board: str
+    hardware_class: str
+    board_version: str
+    family: str | None
+    params: Any  # a dict (or its JSON text where a kept state was read back)
+    device: str
+    items: int | None
+    energy_method: str  # of its newest case whose energy was pooled; "unavailable" if none
+    nodeids: list[str]
+    runs: list[int]  # the runs it has a case in, oldest first (indices into the runs)
+
+
+def entry_facts(tidy: Tidy) -> list[EntryFacts | None]:
+    """Per entry id (None for an entry without a case)."""
     cases = tidy.cases
+    n_entries = len(tidy.entry_labels)
+    entry = cases["entry_id"].to_numpy()
+    last = _last_row(entry, np.ones(len(cases), bool), n_entries)
+    last_ok = _last_row(entry, cases["energy_ok"].to_numpy(), n_entries)
+    last_items = _last_row(entry, cases["items"].notna().to_numpy(), n_entries)
+    last_family = _last_row(entry, cases["family"].notna().to_numpy(), n_entries)
+    nodeids = _sorted_unique_per_entry(entry, cases["nodeid"], n_entries)
+    pairs = np.unique(entry.astype(np.int64) * max(len(tidy.runs), 1) + cases["run"].to_numpy())
+    pair_bounds = np.searchsorted(pairs // max(len(tidy.runs), 1), np.arange(n_entries + 1)).tolist()
+    pair_runs = (pairs % max(len(tidy.runs), 1)).tolist()
+    column = {c: cases[c].to_numpy() for c in ("board", "entry", "family", "device", "items", "energy_method",
+                                               "board_version", "hardware_class")}
+    facts: list[EntryFacts | None] = []
+    for entry_id in range(n_entries):
+        row = int(last[entry_id])
+        if row < 0:
+            facts.append(None)
+            continue
+        family = column["family"][last_family[entry_id]] if last_family[entry_id] >= 0 else None
+        facts.append(EntryFacts(
+            name=str(column["entry"][row]), board=str(column["board"][row]),
+            hardware_class=str(column["hardware_class"][row]), board_version=str(column["board_version"][row]),
+            family=str(family) if family is not None else None, params=tidy.params[row],
+            device=str(column["device"][row]),
+            items=int(column["items"][last_items[entry_id]]) if last_items[entry_id] >= 0 else None,
+            energy_method=(str(column["energy_method"][last_ok[entry_id]]) if last_ok[entry_id] >= 0
+                           else "unavailable"),
+            nodeids=nodeids[entry_id], runs=pair_runs[pair_bounds[entry_id]:pair_bounds[entry_id + 1]]))
+    return facts
+
+
+def make_entry(facts: EntryFacts, estimates: dict[str, MetricEstimate], board: BoardDefinition,
+               run_ids: list[str]) -> LeaderboardEntry:
+    """The entry with its pooled and derived metrics; its history and changes are the caller's."""
+    metrics = dict(estimates)
+    metrics.update(derive_metrics(metrics, facts.items, board, facts.energy_method))
+    metrics.update(generation_figures(metrics, board, facts.hardware_class))
+    params = json.loads(facts.params) if isinstance(facts.params, str) else facts.params
+    return LeaderboardEntry.model_validate({
+        "name": facts.name, "family": facts.family, "params": params, "device": facts.device,
+        "nodeids": facts.nodeids, "runs": [run_ids[r] for r in facts.runs],
+        "metrics": dict(sorted(metrics.items())), "energy_method": facts.energy_method, "history": []})
+
+
+def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition],
+                  parts: dict[str, Any] | None = None) -> dict[int, LeaderboardEntry]:
+    """`parts`, when given, receives what aggregate.incremental keeps: each entry's facts, its
+    history as JSON text, and its run-level series."""
     run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
+    run_ids = [meta[0] for meta in run_meta]
     cells = history_cells(tidy, pooled.points)
     entry_pairs = np.searchsorted(cells.pair_entry, np.arange(len(tidy.entry_labels) + 1)).tolist()
     point_values = _point_values(cells)
     pair_runs = cells.pair_run.tolist()
     series = run_level_series(cells)
 
-    # Per entry, what its newest cases say (rows are in run order, so the last row is the newest).
-    entry = cases["entry_id"].to_numpy()
-    last = _last_row(entry, np.ones(len(cases), bool), len(tidy.entry_labels))
-    last_ok = _last_row(entry, cases["energy_ok"].to_numpy(), len(tidy.entry_labels))
-    last_items = _last_row(entry, cases["items"].notna().to_numpy(), len(tidy.entry_labels))
-    last_family = _last_row(entry, cases["family"].notna().to_numpy(), len(tidy.entry_labels))
-    nodeids = _sorted_unique_per_entry(entry, cases["nodeid"], len(tidy.entry_labels))
-    column = {c: cases[c].to_numpy() for c in ("board", "entry", "family", "device", "items", "energy_method",
-                                               "board_version")}
-
     entries: dict[int, LeaderboardEntry] = {}
-    for entry_id in range(len(tidy.entry_labels)):
-        row = int(last[entry_id])
-        if row < 0:
+    all_facts = entry_facts(tidy)
+    history_texts: list[bytes | None] = [None] * len(all_facts)
+    for entry_id, facts in enumerate(all_facts):
+        if facts is None:
             continue
-        board = boards[str(column["board"][row])]
-        metrics = dict(pooled.estimates.get(entry_id, {}))
-        energy_method = str(column["energy_method"][last_ok[entry_id]]) if last_ok[entry_id] >= 0 else "unavailable"
-        items = int(column["items"][last_items[entry_id]]) if last_items[entry_id] >= 0 else None
-        metrics.update(derive_metrics(metrics, items, board, energy_method))
-        metrics.update(generation_figures(metrics, board, tidy.entry_labels[entry_id][1]))
-        family = column["family"][last_family[entry_id]] if last_family[entry_id] >= 0 else None
-        version = str(column["board_version"][row])
-        first_pair, end_pair = entry_pairs[entry_id], entry_pairs[entry_id + 1]
-        run_order = pair_runs[first_pair:end_pair]
-        made = LeaderboardEntry.model_validate({
-            "name": str(column["entry"][row]),
-            "family": str(family) if family is not None else None,
-            "params": tidy.params[row],
-            "device": str(column["device"][row]),
-            "nodeids": nodeids[entry_id],
-            "runs": [run_meta[r][0] for r in run_order],
-            "metrics": dict(sorted(metrics.items())),
-            "energy_method": energy_method,
-            "history": [],
-        })
+        made = make_entry(facts, pooled.estimates.get(entry_id, {}), boards[facts.board], run_ids)
         # One point per run: up to a million of them, so built without per-object validation.
         make = history_point
-        history = [make(*run_meta[pair_runs[pair]], version, point_values[pair])
-                   for pair in range(first_pair, end_pair)]
+        history = [make(*run_meta[pair_runs[pair]], facts.board_version, point_values[pair])
+                   for pair in range(entry_pairs[entry_id], entry_pairs[entry_id + 1])]
         made.history = history
         made.changes = detect_changes(history, series.get(entry_id, {}))
+        if parts is not None:
+            history_texts[entry_id] = history_text(history)
+            made.hold_history_json(history_texts[entry_id])
         entries[entry_id] = made
+    if parts is not None:
+        parts.update(facts=all_facts, history=history_texts, series=series)
     return entries
+
+
+def point_texts(cells: HistoryCells, tidy: Tidy) -> list[list[bytes]]:
+    """Per entry id, the JSON text of each of its history points (one per run it has a case in),
+    as history_text writes them: what aggregate.incremental appends to a kept history."""
+    import orjson
+
+    run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
+    values = _point_values(cells)
+    versions = tidy.cases.drop_duplicates("entry_id").set_index("entry_id")["board_version"]
+    out: list[list[bytes]] = [[] for _ in range(len(tidy.entry_labels))]
+    for pair, (entry_id, run) in enumerate(zip(cells.pair_entry.tolist(), cells.pair_run.tolist())):
+        point = history_point(*run_meta[run], str(versions[entry_id]), values[pair])
+        out[entry_id].append(orjson.dumps(point_json(point), option=orjson.OPT_SORT_KEYS))
+    return out
 
 
 def _point_values(cells: HistoryCells) -> list[dict[str, float | None]]:

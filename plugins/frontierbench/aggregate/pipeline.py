@@ -47,16 +47,17 @@ from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.bulk import paused_gc
 from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import rows_loader
-from frontierbench.aggregate.reuse import GroupKey, group_fingerprint, previous_reports
+from frontierbench.aggregate.reuse import GroupKey, previous_reports
+from frontierbench.aggregate.assemble import RunInfo, assemble_leaderboards, failures_by_group, group_inputs, reports_of
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
-from frontierbench.aggregate.generation import group_money
-from frontierbench.aggregate.groups import build_group
+from frontierbench.aggregate.incremental import CannotExtend, extend, new_runs
 from frontierbench.aggregate.ingest import LoadedRun, load_inputs
-from frontierbench.formats.leaderboard import Group, InputRun, Leaderboard, save_leaderboard
+from frontierbench.aggregate.kept_state import KeptState, load_state, save_state, state_key
+from frontierbench.formats.leaderboard import Leaderboard, save_leaderboard
 from frontierbench.formats.run import RecordError
 from frontierbench.formats.values import describe_problems
-from frontierbench.aggregate.tidy import ENTRY_KEYS, GROUP_KEYS, Tidy, Warn, default_warn, tidy_frames
+from frontierbench.aggregate.tidy import ENTRY_KEYS, Tidy, Warn, default_warn, tidy_frames
 from frontierbench.aggregate.tidy import AggregateWarning as AggregateWarning  # raised through `warn`
 
 
@@ -82,19 +83,20 @@ def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *,
 def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
                    reliability: bool = True, timings: dict[str, float] | None = None,
                    previous: dict[GroupKey, Any] | None = None,
-                   release_samples: bool = False) -> dict[str, Leaderboard]:
+                   release_samples: bool = False, parts: dict[str, Any] | None = None) -> dict[str, Leaderboard]:
     """The vectorised part: tidy frames -> pooled estimates -> entries -> groups -> leaderboards.
 
     `release_samples`: the caller will not read `tidy.samples` again, so they are let go once pooled
-    (a million-row history's are hundreds of megabytes; the estimates keep what they need)."""
+    (a million-row history's are hundreds of megabytes; the estimates keep what they need).
+    `parts`, when given, receives what aggregate.kept_state keeps for adding the next run."""
     with paused_gc():  # millions of small acyclic objects: history points, sample lists
         return _aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
-                               previous=previous or {}, release_samples=release_samples)
+                               previous=previous or {}, release_samples=release_samples, parts=parts)
 
 
 def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
                     timings: dict[str, float] | None, previous: dict[GroupKey, Any],
-                    release_samples: bool) -> dict[str, Leaderboard]:
+                    release_samples: bool, parts: dict[str, Any] | None = None) -> dict[str, Leaderboard]:
     clock = _Stopwatch(timings)
     cases = tidy.cases
     if cases.empty:
@@ -108,52 +110,16 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     if release_samples:
         tidy.samples = np.zeros(0)  # not a slice: a view would keep the whole array alive
     clock("pool_metrics")
-    entries = build_entries(tidy, pooled, boards)
+    entries = build_entries(tidy, pooled, boards, parts=parts)
     clock("build_entries")
-    failures_by_group: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    for failure in tidy.failures:
-        key = (failure["board"], failure["hardware_class"], failure["board_version"])
-        error = f": {failure['error'][0]}" if failure["error"] else ""
-        failures_by_group[key].append(f"entry {failure['entry']!r} {failure['outcome']} in run "
-                                      f"{failure['run_id']}{error}")
-
-    leaderboards: dict[str, Leaderboard] = {}
-    group_rows = cases.groupby(GROUP_KEYS, sort=True, observed=True)
-    by_board: dict[str, list[Group]] = defaultdict(list)
-    board_runs: dict[str, set[int]] = defaultdict(set)
-    for (board_name, hardware_class, version), rows in group_rows:
-        board = boards[board_name]
-        entry_ids = sorted(set(rows["entry_id"].tolist()))
-        newest = tidy.runs[int(rows["run"].max())].record.environment.model_dump(mode="json")
-        group_runs = set(rows["run"].tolist())
-        board_runs[board_name].update(group_runs)
-        fingerprint = group_fingerprint(board, hardware_class, version, [tidy.runs[r].sha256 for r in group_runs],
-                                        draws=draws, seed=seed)
-        known = previous.get((board_name, hardware_class, version))
-        group = build_group(board, hardware_class, version, [entries[i] for i in entry_ids], newest,
-                            failures_by_group.get((board_name, hardware_class, version), []),
-                            draws=draws, seed=seed, reliability=reliability,
-                            report=known[1] if known is not None and known[0] == fingerprint else None)
-        group.inputs_sha256 = fingerprint
-        money = group_money(group.entries)
-        if money is not None:
-            group.money = money
-        by_board[board_name].append(group)
+    groups = group_inputs(tidy)
+    runs = [RunInfo.of(run) for run in tidy.runs]
+    leaderboards = assemble_leaderboards(groups, entries, boards, runs, draws=draws, seed=seed,
+                                         reliability=reliability, previous=previous)
     clock("groups")
-
-    for board_name, groups in sorted(by_board.items()):
-        board = boards[board_name]
-        used = [tidy.runs[i] for i in sorted(board_runs[board_name])]
-        newest = max((run.record.finished_at or run.record.started_at) for run in used)
-        leaderboards[board_name] = Leaderboard(
-            board=board.name, title=board.title, description=board.description,
-            objectives=board.objectives, primary=board.primary, reference_point=board.reference_point,
-            top_k=board.top_k, generated_at=newest, inferred=board.inferred,
-            inputs=[InputRun(path=run.path, sha256=run.sha256, run_id=run.record.run_id,
-                             started_at=run.record.started_at, status=run.record.status, format=run.format,
-                             git_commit=run.git_commit) for run in used],
-            groups=groups)
-    clock("leaderboards")
+    if parts is not None:  # what aggregate.incremental keeps to add the next run to
+        parts.update(units=pooled.units, labels=tidy.entry_labels, groups=groups, runs=runs,
+                     failures=failures_by_group(tidy), reports=reports_of(leaderboards))
     return leaderboards
 
 
@@ -192,20 +158,46 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
             raise RecordError(f"--default-board: {exc}") from None
     objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
     loader = rows_loader(cache, set(boards), warn)
-    with paused_gc():
-        runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
-                                          skip_invalid=skip_invalid, load=loader)
-    loader.save()
-    for message in load_warnings:
-        warn(message)
-    boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
     previous = previous_reports(reuse_from, warn) if reuse_from else None
+    key = kept = None
+    if cache is not None:
+        key = state_key(boards={name: board.model_dump(mode="json") for name, board in sorted(boards.items())},
+                        draws=draws, seed=seed, reliability=reliability, strict=strict, default_board=default_board)
+        kept = load_state(Path(cache), key)
+    runs: list[LoadedRun] = []
     try:
+        if kept is not None:
+            try:
+                with paused_gc():
+                    runs, load_warnings = new_runs(inputs, kept, loader, default_board=default_board,
+                                                   board_objectives=objectives, skip_invalid=skip_invalid)
+                    for message in load_warnings:
+                        warn(message)
+                    leaderboards, state = extend(kept, runs, boards, draws=draws, seed=seed, reliability=reliability,
+                                                 warn=warn, strict=strict, previous=previous)
+                loader.save()
+                if loader.writable:
+                    _keep(Path(cache), state, warn)
+                return leaderboards
+            except CannotExtend:
+                pass  # aggregated in full below
+        with paused_gc():
+            runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
+                                              skip_invalid=skip_invalid, load=loader)
+        loader.save()
+        for message in load_warnings:
+            warn(message)
+        defined = boards
+        boards = with_inferred_boards(runs, boards, strict=strict, warn=warn)
         tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
         for run in runs:  # its rows now live in the tidy frames; this also closes the cache files' memory maps
             run.rows = None
-        return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, previous=previous,
-                              release_samples=True)
+        parts: dict[str, Any] | None = {} if key is not None and boards == defined else None
+        leaderboards = aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability,
+                                      previous=previous, release_samples=True, parts=parts)
+        if parts and key is not None and loader.writable:  # (a cache that cannot be written was said once)
+            _keep(Path(cache), KeptState(key=key, **parts), warn)  # type: ignore[arg-type]
+        return leaderboards
     except ValidationError as exc:
         # Every input value is finite and bounded, but a product or quotient of them (a hypervolume,
         # energy per correct answer) can still overflow: say so, naming the inputs.
@@ -214,6 +206,14 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
         raise RecordError(f"{names}: aggregating gives a {exc.title} whose field '{where}' is refused ({message}): "
                           f"the inputs' values, or a board.toml reference_point, are too large or too small "
                           f"to compute with") from None
+
+
+def _keep(directory: Path, state: KeptState, warn: Warn) -> None:
+    try:
+        save_state(directory, state)
+    except OSError as exc:  # the leaderboards are right; the next aggregate is only slower
+        warn(f"--cache {directory}: cannot keep this aggregate's state there ({exc.strerror or exc}); the next "
+             f"aggregate computes everything again")
 
 
 def with_inferred_boards(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, strict: bool = False,

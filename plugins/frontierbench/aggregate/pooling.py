@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import MetricEstimate
+from frontierbench.aggregate.pool_units import (HIGHER, ITEMS, LOWER, ROUNDS, PoolUnits, index_ranges, pool_units,
+                                               row_points)
+from frontierbench.formats.run import Provenance
 from frontierbench.stats.bootstrap import mean_interval
-from frontierbench.stats.grouped import grouped_median_intervals, grouped_medians, row_medians, run_spread
+from frontierbench.stats.grouped import grouped_median_intervals, run_spread
 from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_intervals
 from frontierbench.stats.rounding import POINT_DIGITS, round_array, round_or_none, round_sig
 from frontierbench.aggregate.tidy import Tidy
@@ -39,161 +41,74 @@ def energy_choice(cases: pd.DataFrame) -> np.ndarray:
 class Pooled:
     estimates: dict[int, dict[str, MetricEstimate]]  # entry_id -> metric -> estimate
     points: np.ndarray  # per metric row: the run's point value (median of rounds, mean of items, value)
+    units: PoolUnits  # what the estimates were computed from (aggregate.incremental keeps them)
 
 
 def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
-    cases, m = tidy.cases, tidy.metrics
-    n_rows = len(m)
-    row_case = m["case"].to_numpy()
-    row_entry = cases["entry_id"].to_numpy()[row_case]
-    row_run = cases["run"].to_numpy()[row_case]
-    counts = m["n"].to_numpy()
-    offsets = m["offset"].to_numpy()
-    kind_code = m["kind"].cat.codes.to_numpy()
-    kind_names = list(m["kind"].cat.categories)
-    is_rounds = kind_code == kind_names.index("rounds")
-    is_items = kind_code == kind_names.index("items")
-    # Values and round samples come rounded (tidy.run_rows): every estimate below is computed from
-    # exactly the numbers written out.
-    values = m["value"].to_numpy()
-    all_samples = tidy.samples
+    points = row_points(tidy)
+    units = pool_units(tidy, points)
+    return Pooled(pooled_estimates(units, tidy.entry_labels, draws=draws, seed=seed), points, units)
 
-    # Per-row point values: what each run says on its own (medians only where rounds are).
-    medians = row_medians(all_samples, offsets, counts, is_rounds & (counts > 0))
-    means = np.full(n_rows, np.nan)
-    sampled = np.flatnonzero(counts > 0)  # their samples lie back to back, in row order
-    if sampled.size:
-        means[sampled] = np.add.reduceat(all_samples, offsets[sampled]) / counts[sampled]
-    points = np.where(counts == 0, values, np.where(is_items, means, medians))
 
-    # Energy from a method other than the entry's chosen one is left out of its pool.
-    energy_ok = tidy.cases["energy_ok"].to_numpy()[row_case]
-    metric_code = m["metric"].cat.codes.to_numpy().astype(np.int64)
-    metric_cats = [str(name) for name in m["metric"].cat.categories]
-    metered = np.asarray([registry.from_energy_meter(name) for name in metric_cats] + [False], dtype=bool)
-    excluded = metered[metric_code] & ~energy_ok
-    # Pools are (entry, metric), numbered in that order (metric names sort as their codes do).
-    pool_codes, pool_id = np.unique(row_entry.astype(np.int64) * max(len(metric_cats), 1) + metric_code,
-                                    return_inverse=True)
-    pool_id = pool_id.reshape(-1)
-    n_pools = len(pool_codes)
-
-    used = ~excluded
-    sampled_rows = used & (counts > 0)
-    rounds_rows = sampled_rows & is_rounds
-    pool_has_samples = np.bincount(pool_id[sampled_rows], minlength=n_pools) > 0
-
-    # The unit of replication is the (run, process) pair (stats/nested.py): unit codes sort by
-    # pool, then run, then process, so each pool's units are contiguous and in run order.
-    process = cases["process"].to_numpy() if "process" in cases else np.full(len(cases), -1)  # tidy frames of old
-    row_process = process[row_case] + 1
-    unit_key = (pool_id.astype(np.int64) * (len(tidy.runs) + 1) + row_run) * (int(row_process.max(initial=0)) + 1) \
-        + row_process
-
-    # Rounds: per unit, the median of its rounds; per pool, the units' median and t-interval.
-    round_rows = np.flatnonzero(rounds_rows)
-    unit_codes, row_unit = np.unique(unit_key[round_rows], return_inverse=True)
-    row_unit = row_unit.reshape(-1)
-    n_units = len(unit_codes)
-    unit_pool = pool_id[round_rows][np.unique(row_unit, return_index=True)[1]] if n_units else row_unit
-    # The round samples grouped by pool, then unit, each row's in order (rows in run order inside a unit).
-    by_unit = round_rows[np.argsort(row_unit, kind="stable")]
-    r_sorted = all_samples[_ranges(offsets[by_unit], counts[by_unit])]
-    r_bounds = np.concatenate(([0], np.cumsum(np.bincount(pool_id[round_rows], weights=counts[round_rows],
-                                                          minlength=n_pools)).astype(np.int64)))
-    unit_sizes = np.bincount(row_unit, weights=counts[round_rows], minlength=n_units).astype(np.int64)
-    if n_units and np.bincount(row_unit).max() == 1:  # the rule: one case per unit, its median is the unit's
-        unit_median = np.empty(n_units)
-        unit_median[row_unit] = medians[round_rows]
-    else:
-        unit_median = grouped_medians(r_sorted, np.repeat(np.arange(n_units), unit_sizes), n_units)
-    nested = unit_intervals(round_array(unit_median), unit_pool, n_pools)
-    unit_bounds = np.concatenate(([0], np.cumsum(nested["replicates"])))
+def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, draws: int,
+                     seed: int) -> dict[int, dict[str, MetricEstimate]]:
+    """Each pool's estimate from its units (see the module's docstring for the rules)."""
+    n_pools = units.n_pools
+    unit_pool = np.repeat(np.arange(n_pools), units.unit_medians.sizes())
+    nested = unit_intervals(units.unit_medians.values, unit_pool, n_pools)
+    by_units = unit_intervals(units.unit_values.values, np.repeat(np.arange(n_pools), units.unit_values.sizes()),
+                              n_pools)
+    unit_bounds = units.unit_medians.bounds
     # One unit: the rounds' own order-statistic interval, labelled within one process.
-    single_rows = round_rows[(nested["replicates"] == 1)[pool_id[round_rows]]]
-    rounds = grouped_median_intervals(all_samples[_ranges(offsets[single_rows], counts[single_rows])],
-                                      np.repeat(pool_id[single_rows], counts[single_rows]), n_pools)
-
-    # Values without samples: each unit's value (the median if a unit has several), then as above.
-    value_rows = np.flatnonzero(used & (counts == 0) & ~np.isnan(values))
-    value_codes, value_unit = np.unique(unit_key[value_rows], return_inverse=True)
-    value_unit = value_unit.reshape(-1)
-    n_value_units = len(value_codes)
-    value_unit_pool = (pool_id[value_rows][np.unique(value_unit, return_index=True)[1]] if n_value_units
-                       else value_unit)
-    if n_value_units and n_value_units == value_rows.size:  # one value per unit: that value
-        unit_value = np.empty(n_value_units)
-        unit_value[value_unit] = values[value_rows]
-    else:
-        unit_value = round_array(grouped_medians(values[value_rows], value_unit, n_value_units))
-    by_units = unit_intervals(unit_value, value_unit_pool, n_pools)
-    value_bounds = np.concatenate(([0], np.cumsum(by_units["replicates"])))
-
-    # Rows of each pool, in run order (rows were built run by run).
-    row_order = np.argsort(pool_id, kind="stable")
-    row_bounds = np.concatenate(([0], np.cumsum(np.bincount(pool_id, minlength=n_pools))))
-
-    unit_names = [str(unit) for unit in m["unit"].cat.categories]
-    unit_code = m["unit"].cat.codes.to_numpy()
-    hib = m["higher_is_better"].to_numpy()
-    run_ids = [run.record.run_id for run in tidy.runs]
-    entry_labels = tidy.entry_labels
+    single = (nested["replicates"] == 1) & (units.sampled_kind == ROUNDS)
+    sample_sizes = units.samples.sizes()
+    single_samples = units.samples.values[index_ranges(units.samples.bounds[:-1][single], sample_sizes[single])]
+    rounds = grouped_median_intervals(single_samples, np.repeat(np.flatnonzero(single), sample_sizes[single]),
+                                      n_pools)
     estimates: dict[int, dict[str, MetricEstimate]] = defaultdict(dict)
-
-    rounded_points = round_array(points)
     for p in range(n_pools):
-        rows = row_order[row_bounds[p]:row_bounds[p + 1]]
-        last = rows[-1]
-        name = metric_cats[metric_code[last]]
-        live = rows[used[rows]]
-        known = rounded_points[live]
-        known = known[~np.isnan(known)]
-        run_values = known.tolist()
-        prov = tidy.provenance[last].model_dump(mode="json")
-        runs = row_run[live]  # in run order
-        prov["runs"] = int(np.count_nonzero(runs[1:] != runs[:-1])) + 1 if runs.size else 0
-        if excluded[rows].any():
-            prov["excluded_runs"] = sorted({run_ids[i] for i in row_run[rows[excluded[rows]]]})
+        name = units.metric[p]
+        known = units.run_values.of(p)
+        prov = as_provenance(units.provenance[p]).model_dump(mode="json")
+        prov["runs"] = int(units.runs[p])
+        if units.excluded_runs[p]:
+            prov["excluded_runs"] = list(units.excluded_runs[p])
             prov["excluded_because"] = "energy measured by a different method than this entry's"
-        if hib[rows].min() != hib[rows].max():
+        if units.directions[p] == HIGHER | LOWER:
             prov["warning"] = "runs disagree on higher_is_better; the newest run's direction is used"
-        fields: dict[str, Any] = {"unit": unit_names[unit_code[last]], "higher_is_better": bool(hib[last]),
-                                  "run_values": run_values,
+        fields: dict[str, Any] = {"unit": units.unit[p], "higher_is_better": bool(units.higher_is_better[p]),
+                                  "run_values": known.tolist(),
                                   "run_spread": round_or_none(run_spread(known))}
-        if pool_has_samples[p] and is_items[live[counts[live] > 0][-1]]:
-            sampled = live[counts[live] > 0]
-            sizes = counts[sampled]
-            if len(sampled) > 1 and (sizes == sizes[0]).all():
-                block = all_samples[offsets[sampled][:, None] + np.arange(sizes[0])]
-                pooled = round_array(block.mean(axis=0))
-                prov["pooling"] = f"item-wise mean over {len(sampled)} runs"
+        kind = units.sampled_kind[p]
+        if kind == ITEMS:
+            k = int(units.item_rows[p])
+            if k > 1 and units.item_equal[p]:
+                pooled = round_array(units.items.of(p) / k)
+                prov["pooling"] = f"item-wise mean over {k} runs"
             else:
-                pooled = round_array(np.concatenate([all_samples[o:o + k] for o, k in zip(offsets[sampled], sizes)]))
-                prov["pooling"] = ("one run" if len(sampled) == 1
-                                   else "concatenated (runs scored different numbers of items)")
-            key = entry_labels[row_entry[last]] + (name,)
+                pooled = round_array(units.items.of(p))
+                prov["pooling"] = "one run" if k == 1 else "concatenated (runs scored different numbers of items)"
+            key = entry_labels[int(units.entry[p])] + (name,)
             est = mean_interval(pooled, seed=seed, key=key, draws=draws)
             prov["bootstrap"] = {"draws": draws, "seed": seed, "method": "percentile"}
             fields.update(value=round_sig(est.value, POINT_DIGITS), low=round_or_none(est.low),
                           high=round_or_none(est.high), estimator="mean",
                           interval="bootstrap", n=est.n, sample_kind="items", samples=pooled.tolist())
-        elif pool_has_samples[p] and nested["replicates"][p] >= 2:
+        elif kind == ROUNDS and nested["replicates"][p] >= 2:
             k = int(nested["replicates"][p])
             prov["pooling"] = f"median of {k} per-process medians; t-interval over the processes" + (
                 " (log scale)" if nested["log_scale"][p] else "")
             fields.update(value=round_sig(float(nested["value"][p]), POINT_DIGITS), low=float(nested["low"][p]),
                           high=float(nested["high"][p]), estimator="median", interval="t",
-                          n=int(r_bounds[p + 1] - r_bounds[p]), sample_kind="rounds",
-                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist(),
+                          n=int(sample_sizes[p]), sample_kind="rounds", samples=units.samples.of(p).tolist(),
                           interval_scope=BETWEEN_PROCESSES, replicates=k,
-                          unit_sizes=unit_sizes[unit_bounds[p]:unit_bounds[p + 1]].tolist())
-        elif pool_has_samples[p]:
+                          unit_sizes=units.unit_sizes[unit_bounds[p]:unit_bounds[p + 1]].tolist())
+        elif kind == ROUNDS:
             prov["pooling"] = "rounds of one process"
             prov["coverage"] = round_or_none(float(rounds["coverage"][p]))
             fields.update(value=round_sig(float(rounds["value"][p]), POINT_DIGITS), low=float(rounds["low"][p]),
                           high=float(rounds["high"][p]), estimator="median", interval="quantile",
-                          n=int(rounds["n"][p]), sample_kind="rounds",
-                          samples=r_sorted[r_bounds[p]:r_bounds[p + 1]].tolist(),
+                          n=int(rounds["n"][p]), sample_kind="rounds", samples=units.samples.of(p).tolist(),
                           interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         elif by_units["replicates"][p] >= 2:
             k = int(by_units["replicates"][p])
@@ -201,7 +116,7 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
                 " (log scale)" if by_units["log_scale"][p] else "")
             fields.update(value=round_sig(float(by_units["value"][p]), POINT_DIGITS), low=float(by_units["low"][p]),
                           high=float(by_units["high"][p]), estimator="median", interval="t", n=k,
-                          sample_kind="runs", samples=unit_value[value_bounds[p]:value_bounds[p + 1]].tolist(),
+                          sample_kind="runs", samples=units.unit_values.of(p).tolist(),
                           interval_scope=BETWEEN_PROCESSES, replicates=k, unit_sizes=[1] * k)
         else:
             value = float(by_units["value"][p]) if by_units["replicates"][p] == 1 else None
@@ -209,18 +124,13 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
             if value is not None:
                 fields.update(interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         fields["provenance"] = prov
-        estimates[int(row_entry[last])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
-    return Pooled(dict(estimates), points)
+        estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
+    return dict(estimates)
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The indices start, start + 1, ..., start + length - 1 of each (start, length), back to back."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths) + np.arange(total)
+def as_provenance(value: Provenance | str) -> Provenance:
+    """A pool's provenance: kept as the object, or as its JSON text where a kept state was read back."""
+    return Provenance.model_validate_json(value) if isinstance(value, str) else value
 
 
 def _estimate_defaults(fields: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from frontierbench.formats.atomic import write_bytes_atomic
 from frontierbench.formats.bulk import paused_gc
@@ -137,6 +137,15 @@ class LeaderboardEntry(OpenModel):
     dominated_by: list[str] = Field(default_factory=list)
     history: list[HistoryPoint] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
+    # The history as the JSON text it is written as, where already made (history_text): an entry
+    # that aggregate.incremental extended holds only this, and `history` stays empty.
+    _history_json: bytes | None = PrivateAttr(default=None)
+
+    def history_json(self) -> bytes | None:
+        return self._history_json
+
+    def hold_history_json(self, text: bytes) -> None:
+        self._history_json = text
 
 
 class InputRun(OpenModel):
@@ -341,14 +350,26 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
         del data[SIDECAR_FIELD]
     for group_data, group in zip(data["groups"], board.groups):
         for entry_data, entry in zip(group_data["entries"], group.entries):
-            entry_data["history"] = [_point_json(point) for point in entry.history]
+            if entry._history_json is not None:
+                import orjson
+
+                entry_data["history"] = orjson.Fragment(entry._history_json)
+            else:
+                entry_data["history"] = [point_json(point) for point in entry.history]
     return data
+
+
+def history_text(history: list[HistoryPoint]) -> bytes:
+    """An entry's history as the JSON text save_leaderboard writes for it."""
+    import orjson
+
+    return orjson.dumps([point_json(point) for point in history], option=orjson.OPT_SORT_KEYS)
 
 
 _POINT_FIELDS = tuple(HistoryPoint.model_fields)
 
 
-def _point_json(point: HistoryPoint) -> dict[str, Any]:
+def point_json(point: HistoryPoint) -> dict[str, Any]:
     # Its fields are plain JSON already (strings, a dict of floats or None): what model_dump gives,
     # as tests/test_samples_sidecar.py checks against it.
     fields = point.__dict__
@@ -379,7 +400,7 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
                 check(item, f"{where}.{key}")
         elif kind is list:
             first = type(value[0]) if value else None
-            if (first is str or first is int) and all(type(item) is first for item in value):
+            if (first is str or first is int) and set(map(type, value)) == {first}:  # names, sizes
                 return
             if value and type(value[0]) is float and len(value) > 8:  # samples, run values: at once
                 try:
@@ -396,8 +417,13 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
                 check(value, f"groups.{g}.{key}")
         for e, entry in enumerate(group["entries"]):
             for key, value in entry.items():
-                if key != "history":
+                if key not in _NAME_LISTS:
                     check(value, f"groups.{g}.entries.{e}.{key}")
+
+
+# An entry's fields that hold no computed number: its history (see above), and lists of names
+# (a run id per run: a million strings in a history's leaderboard).
+_NAME_LISTS = frozenset({"history", "runs", "nodeids", "dominated_by"})
 
 
 def leaderboard_json_schema() -> dict[str, Any]:

@@ -1,0 +1,157 @@
+"""What `aggregate --cache DIR` keeps of its last aggregate, so the next one can add new runs to it
+(aggregate.incremental) instead of recomputing a whole history.
+
+Three files in DIR, each written atomically, the JSON last:
+- `kept.v<N>.npz`: the pools' units (aggregate.pool_units) and the run-level series, as arrays;
+- `kept.v<N>.history`: every entry's history as the JSON text its leaderboard holds;
+- `kept.v<N>.json`: the runs, entries, groups and reliability reports, the `key` (everything the
+  result depends on besides the runs: boards, options, the code) and a `generation` that the
+  other two files carry as well, so files of two different aggregates are never read as one.
+A missing, damaged (a CRC-32 does not match) or foreign state is simply not used: the aggregate is
+then computed in full. It is a cache, so it is written atomically but without fsync: a file torn by
+a crash of the machine is caught by its CRC-32, and losing the state costs only time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from frontierbench.aggregate.entries import EntryFacts
+from frontierbench.aggregate.assemble import GroupInputs, RunInfo
+from frontierbench.aggregate.pool_units import PoolUnits, Segments
+from frontierbench.aggregate.reuse import GroupKey
+from frontierbench.formats.atomic import write_bytes_atomic
+from frontierbench.formats.reliability import ReliabilityReport
+
+STATE_VERSION = 1
+Series = dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]  # entry -> metric -> (positions, values)
+
+
+@dataclass
+class KeptState:
+    key: str
+    runs: list[RunInfo]  # in time order
+    labels: list[tuple[str, ...]]  # per entry id: board, hardware class, board version, entry
+    facts: list[EntryFacts]
+    units: PoolUnits
+    history: list[bytes]  # per entry: its history's JSON text
+    series: Series
+    groups: list[GroupInputs]
+    failures: dict[GroupKey, list[str]]  # notes of the cases that did not pass, by group
+    reports: dict[GroupKey, tuple[str | None, ReliabilityReport | None]]
+
+
+def state_paths(directory: Path) -> dict[str, Path]:
+    return {suffix: directory / f"kept.v{STATE_VERSION}.{suffix}" for suffix in ("json", "npz", "history")}
+
+
+_SEGMENTS = ("run_values", "unit_medians", "samples", "unit_values", "items")
+_ARRAYS = ("entry", "higher_is_better", "directions", "runs", "sampled_kind", "mixed_kinds", "unit_sizes",
+           "item_rows", "item_equal")
+
+
+def save_state(directory: Path, state: KeptState) -> None:
+    generation = secrets.token_hex(16)
+    paths = state_paths(directory)
+    units = state.units
+    arrays: dict[str, np.ndarray] = {"generation": np.frombuffer(generation.encode(), np.uint8)}
+    for name in _SEGMENTS:
+        segments: Segments = getattr(units, name)
+        arrays[f"{name}.values"], arrays[f"{name}.bounds"] = segments.values, segments.bounds
+    for name in _ARRAYS:
+        arrays[name] = getattr(units, name)
+    series_keys, positions, values = [], [], []
+    for entry, by_metric in state.series.items():
+        for metric, (position, value) in by_metric.items():
+            series_keys.append([entry, metric, int(position.size)])
+            positions.append(position)
+            values.append(value)
+    arrays["series.positions"] = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    arrays["series.values"] = np.concatenate(values) if values else np.zeros(0)
+    history_sizes = np.asarray([len(text) for text in state.history], np.int64)
+    arrays["history.sizes"] = history_sizes
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes_atomic(paths["npz"], buffer.getvalue(), durable=False)
+    history = generation.encode() + b"".join(state.history)
+    write_bytes_atomic(paths["history"], history, durable=False)
+    meta = {
+        "version": STATE_VERSION, "key": state.key, "generation": generation,
+        "history_crc32": zlib.crc32(history),  # the .npz's members carry their own (zip) CRC-32
+        "runs": [vars(run) for run in state.runs], "labels": state.labels,
+        "facts": [dict(vars(facts), params=facts.params if isinstance(facts.params, str)
+                       else orjson.dumps(facts.params).decode()) for facts in state.facts],
+        "metric": units.metric, "unit": units.unit, "excluded_runs": units.excluded_runs,
+        "provenance": [p if isinstance(p, str) else p.model_dump_json() for p in units.provenance],
+        "series": series_keys, "groups": [vars(group) for group in state.groups],
+        "failures": [[list(key), notes] for key, notes in state.failures.items()],
+        "reports": [[list(key), fingerprint, report.model_dump(mode="json") if report is not None else None]
+                    for key, (fingerprint, report) in state.reports.items()],
+    }
+    write_bytes_atomic(paths["json"], orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY), durable=False)
+
+
+def load_state(directory: Path, key: str) -> KeptState | None:
+    """The kept state for `key`, or None where there is none (or it cannot be read as one whole)."""
+    paths = state_paths(directory)
+    try:
+        meta = orjson.loads(paths["json"].read_bytes())
+        if meta.get("version") != STATE_VERSION or meta.get("key") != key:
+            return None
+        generation = meta["generation"].encode()
+        with np.load(paths["npz"], allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        history_blob = paths["history"].read_bytes()
+        if (arrays["generation"].tobytes() != generation or not history_blob.startswith(generation)
+                or zlib.crc32(history_blob) != meta["history_crc32"]):
+            return None
+        units = PoolUnits(
+            metric=meta["metric"], unit=meta["unit"], excluded_runs=meta["excluded_runs"],
+            provenance=meta["provenance"],
+            **{name: Segments(arrays[f"{name}.values"], arrays[f"{name}.bounds"]) for name in _SEGMENTS},
+            **{name: arrays[name] for name in _ARRAYS})
+        ends = len(generation) + np.cumsum(arrays["history.sizes"])
+        starts = ends - arrays["history.sizes"]
+        history = [history_blob[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+        series: Series = {}
+        offset = 0
+        for entry, metric, size in meta["series"]:
+            series.setdefault(entry, {})[metric] = (arrays["series.positions"][offset:offset + size],
+                                                    arrays["series.values"][offset:offset + size])
+            offset += size
+        return KeptState(
+            key=key, runs=[RunInfo(**run) for run in meta["runs"]],
+            labels=[tuple(label) for label in meta["labels"]],
+            facts=[EntryFacts(**facts) for facts in meta["facts"]], units=units, history=history,
+            series=series, groups=[GroupInputs(**group) for group in meta["groups"]],
+            failures={tuple(key): notes for key, notes in meta["failures"]},
+            reports={tuple(key): (fingerprint, ReliabilityReport.model_validate(report) if report else None)
+                     for key, fingerprint, report in meta["reports"]})
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def code_fingerprint() -> str:
+    """A hash of the package's source: a state kept by other code is never extended by this one."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def state_key(**settings: Any) -> str:
+    """The key of a state: everything an aggregate depends on besides its input runs."""
+    settings = dict(settings, state_version=STATE_VERSION, code=code_fingerprint())
+    return hashlib.sha256(orjson.dumps(settings, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -1,0 +1,130 @@
+"""Adding a run to a history with `aggregate --cache`: the kept state is extended instead of
+recomputed (aggregate.incremental), and the leaderboards are the same bytes as a full aggregate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import frontierbench.aggregate.pipeline as pipeline
+from factories import board_definition, case, replicated_runs, run_record, write_board
+from frontierbench.aggregate import aggregate, write_leaderboards
+from frontierbench.aggregate.kept_state import state_paths
+from frontierbench.formats.board import load_boards
+from frontierbench.formats.run import save_run
+
+
+@pytest.fixture
+def extended(monkeypatch):
+    """Counts the aggregates that extended a kept state."""
+    calls = []
+    real = pipeline.extend
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)  # raises CannotExtend where it cannot
+        calls.append(len(args[1]))
+        return result
+
+    monkeypatch.setattr(pipeline, "extend", spy)
+    return calls
+
+
+def day(d: int) -> str:
+    return f"2024-03-{d:02d}T00:00:00+00:00"
+
+
+def varied_runs(n: int) -> list:
+    """Runs with what a history holds: worker processes, item scores, energy, a failed case, an
+    entry that joins late and one that misses a run, a family given only sometimes."""
+    rng = np.random.default_rng(3)
+    records = []
+    for r in range(n):
+        cases = []
+        for p in range(2):
+            for name, scale in (("a", 0.01), ("b", 0.02), ("late", 0.03), ("gappy", 0.04)):
+                if (name == "late" and r < 2) or (name == "gappy" and r == 3):
+                    continue
+                made = case(name, family="fam" if r % 2 == 0 else None, items=4,
+                            wall_time=scale * rng.lognormal(0, 0.05, 5), accuracy=[1.0, 0.0, 1.0, float(r % 2)],
+                            energy=float(rng.uniform(1, 2)), params={"size": r})
+                made.process = p
+                cases.append(made)
+        cases.append(case("broken", outcome="failed", error="boom"))
+        records.append(run_record(cases, run_id=f"run-{r}", started_at=day(r + 1)))
+    return records
+
+
+def full_and_kept(tmp_path: Path, files: list[Path], boards: dict) -> tuple[bytes, bytes]:
+    """The leaderboard of `files` aggregated in full, and through the cache's kept state."""
+    kept = aggregate(files, boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
+    full = aggregate(files, boards, draws=200, warn=lambda message: None)
+    out = []
+    for name, leaderboards in (("kept", kept), ("full", full)):
+        write_leaderboards(leaderboards, tmp_path / name)
+        out.append((tmp_path / name / "toy" / "leaderboard.json").read_bytes())
+    return out[0], out[1]
+
+
+def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(6)]
+    for n in range(2, 7):
+        kept, full = full_and_kept(tmp_path, files[:n], boards)
+        assert kept == full, f"after {n} runs"
+    assert extended == [1, 1, 1, 1]  # the first aggregate kept the state; each later one extended it
+    assert state_paths(tmp_path / "cache")["json"].exists()
+
+
+def test_several_new_runs_and_replicated_processes(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    records = replicated_runs({"x": 0.01, "y": 0.02}, seed=4, runs=7, processes=3)
+    files = [save_run(record, tmp_path / "runs" / f"{i}.json") for i, record in enumerate(records)]
+    assert full_and_kept(tmp_path, files[:3], boards)[0] == full_and_kept(tmp_path, files[:3], boards)[1]
+    kept, full = full_and_kept(tmp_path, files, boards)
+    assert kept == full
+    assert extended == [4]
+
+
+def test_what_cannot_be_appended_is_aggregated_in_full(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    runs = tmp_path / "runs"
+    files = [save_run(record, runs / f"{record.run_id}.json") for record in varied_runs(4)]
+    full_and_kept(tmp_path, files, boards)
+    # A run older than the newest kept one belongs in the middle of every history.
+    older = save_run(run_record([case("a", wall_time=[0.01, 0.011, 0.012], energy=1.0)], run_id="old",
+                                started_at="2023-01-01T00:00:00+00:00"), runs / "old.json")
+    # An entry whose energy now comes from another meter changes which of its runs are pooled.
+    other_meter = save_run(run_record([case("a", wall_time=[0.01, 0.011], energy=1.0, energy_method="estimated")],
+                                      run_id="meter", started_at=day(20)), runs / "meter.json")
+    for extra in (older, other_meter):
+        kept, full = full_and_kept(tmp_path, files + [extra], boards)
+        assert kept == full
+    assert extended == []
+
+
+def test_the_kept_state_belongs_to_its_options(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
+    aggregate(files[:2], boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
+    other = aggregate(files, boards, draws=300, cache=tmp_path / "cache", warn=lambda message: None)
+    assert extended == []  # kept with 200 draws: not extended with 300
+    full = aggregate(files, boards, draws=300, warn=lambda message: None)
+    assert other["toy"].model_dump() == full["toy"].model_dump()
+
+
+def test_a_damaged_state_is_not_used(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
+    aggregate(files[:2], boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
+    history = state_paths(tmp_path / "cache")["history"]
+    history.write_bytes(history.read_bytes()[:-10])
+    kept, full = full_and_kept(tmp_path, files, boards)
+    assert kept == full
+    assert extended == []
