@@ -76,6 +76,7 @@ def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extend
         assert kept == full, f"after {n} runs"
     assert extended == [1, 1, 1, 1]  # the first aggregate kept the state; each later one extended it
     assert state_paths(tmp_path / "cache")["json"].exists()
+    assert len(list((tmp_path / "cache").glob("kept.history.*"))) == 1
 
 
 def test_several_new_runs_and_replicated_processes(tmp_path, extended):
@@ -123,8 +124,8 @@ def test_a_damaged_state_is_not_used(tmp_path, extended):
     boards = load_boards(tmp_path / "boards")
     files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
     aggregate(files[:2], boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
-    history = state_paths(tmp_path / "cache")["history"]
-    history.write_bytes(history.read_bytes()[:-10])
+    [log] = (tmp_path / "cache").glob("kept.history.*")  # every entry's history, appended run by run
+    log.write_bytes(log.read_bytes()[:-10])
     kept, full = full_and_kept(tmp_path, files, boards)
     assert kept == full
     assert extended == []

@@ -14,7 +14,6 @@ from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.derived import energy_based
 from frontierbench.formats import metrics as registry
 from frontierbench.formats.leaderboard import Group, LeaderboardEntry
-from frontierbench.reliability import assess_group
 from frontierbench.stats.rounding import round_floats, round_or_none
 
 MAX_NOTES = 50
@@ -108,6 +107,9 @@ def assess_reliability(group: Group, board: BoardDefinition, objectives: list, *
         group.notes.append(f"primary objective {board.primary!r} is not ranked in this group; "
                            f"no reliability report")
         return None
+    # Imported here: it needs scipy.stats (half a second), which an aggregate without it does not.
+    from frontierbench.reliability import assess_group
+
     effective = board.model_copy(update={"objectives": objectives})
     report = assess_group(group, effective, draws=draws, seed=seed)
     return type(report).model_validate(round_floats(report.model_dump(mode="json")))

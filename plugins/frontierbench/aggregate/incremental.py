@@ -29,8 +29,7 @@ from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, lo
 from frontierbench.aggregate.kept_state import KeptState, Series
 from frontierbench.aggregate.assemble import (GroupInputs, RunInfo, assemble_leaderboards, failures_by_group,
                                              group_inputs, reports_of)
-from frontierbench.aggregate.pool_units import (ITEMS, NO_SAMPLES, PoolUnits, Segments, index_ranges, pool_units,
-                                               row_points)
+from frontierbench.aggregate.pool_units import ITEMS, NO_SAMPLES, PoolUnits, Segments, pool_units, row_points
 from frontierbench.aggregate.pooling import energy_choice, pooled_estimates
 from frontierbench.aggregate.tidy import ENTRY_KEYS, Warn, tidy_frames
 from frontierbench.formats.board import BoardDefinition
@@ -81,9 +80,14 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     facts: list[EntryFacts | None] = [None] * len(merged_labels)
     history: list[bytes] = [b"[]"] * len(merged_labels)
     series: Series = {}
+    log = kept.history_log
+    chunks: list[list[list[int]]] = [[] for _ in merged_labels]
+    added: list[bytes | None] = [None] * len(merged_labels)
     for old, facts_old in enumerate(kept.facts):
         facts[old_ids[old]] = facts_old
         history[old_ids[old]] = kept.history[old]
+        if log is not None:
+            chunks[old_ids[old]] = log.chunks[old]
         series[int(old_ids[old])] = kept.series.get(old, {})
     cells = history_cells(tidy, points)
     new_series = run_level_series(cells)
@@ -97,6 +101,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         length = len(before.runs) if before is not None else 0
         facts[merged] = facts_new if before is None else _appended_facts(before, facts_new)
         history[merged] = _appended_history(history[merged], texts[new])
+        added[merged] = b",".join(texts[new])  # a chunk of its own: chunks are joined with commas
         series[merged] = _appended_series(series.get(merged, {}), new_series.get(new, {}), length)
 
     estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed)
@@ -122,7 +127,8 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
                                          reliability=reliability, previous=reports)
     state = KeptState(key=kept.key, runs=runs, labels=merged_labels, facts=[f for f in facts if f is not None],
                       units=units, history=history, series=series, groups=groups, failures=failures,
-                      reports=reports_of(leaderboards))
+                      reports=reports_of(leaderboards),
+                      history_log=replace(log, chunks=chunks) if log is not None else None, history_added=added)
     if len(state.facts) != len(merged_labels):  # every label came from a case
         raise CannotExtend("an entry without a case")
     return leaderboards, state
@@ -261,16 +267,21 @@ def append_pool_units(old: PoolUnits, old_entry_ids: np.ndarray, new: PoolUnits,
 
 def _appended(old: Segments, in_old: np.ndarray, new: Segments, in_new: np.ndarray) -> Segments:
     """Per merged pool, its old segment then its new one (in_old/in_new: the pool's index on each
-    side, -1 where it has none)."""
-    old_sizes = np.where(in_old >= 0, old.sizes()[np.maximum(in_old, 0)], 0) if in_old.size else in_old
-    new_sizes = np.where(in_new >= 0, new.sizes()[np.maximum(in_new, 0)], 0) if in_new.size else in_new
-    bounds = np.concatenate(([0], np.cumsum(old_sizes + new_sizes))).astype(np.int64)
-    values = np.empty(int(bounds[-1]), dtype=np.result_type(old.values, new.values))
-    values[index_ranges(bounds[:-1], old_sizes)] = old.values[index_ranges(old.bounds[np.maximum(in_old, 0)],
-                                                                           old_sizes)]
-    values[index_ranges(bounds[:-1] + old_sizes, new_sizes)] = new.values[index_ranges(
-        new.bounds[np.maximum(in_new, 0)], new_sizes)]
-    return Segments(values, bounds)
+    side, -1 where it has none). Copied slice by slice: a few thousand pools, millions of values."""
+    old_bounds, new_bounds = old.bounds.tolist(), new.bounds.tolist()
+    pieces, sizes = [], []
+    for i, j in zip(in_old.tolist(), in_new.tolist()):
+        size = 0
+        if i >= 0:
+            pieces.append(old.values[old_bounds[i]:old_bounds[i + 1]])
+            size += old_bounds[i + 1] - old_bounds[i]
+        if j >= 0:
+            pieces.append(new.values[new_bounds[j]:new_bounds[j + 1]])
+            size += new_bounds[j + 1] - new_bounds[j]
+        sizes.append(size)
+    dtype = np.result_type(old.values, new.values)
+    values = np.concatenate(pieces).astype(dtype, copy=False) if pieces else np.zeros(0, dtype)
+    return Segments(values, np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).astype(np.int64))
 
 
 def _appended_items(old: PoolUnits, new: PoolUnits, in_old: np.ndarray, in_new: np.ndarray,

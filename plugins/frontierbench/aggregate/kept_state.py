@@ -1,15 +1,17 @@
 """What `aggregate --cache DIR` keeps of its last aggregate, so the next one can add new runs to it
 (aggregate.incremental) instead of recomputing a whole history.
 
-Three files in DIR, each written atomically, the JSON last:
+Three files in DIR, the JSON last:
+- `kept.history.<name>`: every entry's history as the JSON text its leaderboard holds, appended to
+  run by run (aggregate.history_log);
 - `kept.v<N>.npz`: the pools' units (aggregate.pool_units) and the run-level series, as arrays;
-- `kept.v<N>.history`: every entry's history as the JSON text its leaderboard holds;
-- `kept.v<N>.json`: the runs, entries, groups and reliability reports, the `key` (everything the
-  result depends on besides the runs: boards, options, the code) and a `generation` that the
-  other two files carry as well, so files of two different aggregates are never read as one.
-A missing, damaged (a CRC-32 does not match) or foreign state is simply not used: the aggregate is
-then computed in full. It is a cache, so it is written atomically but without fsync: a file torn by
-a crash of the machine is caught by its CRC-32, and losing the state costs only time.
+- `kept.v<N>.json`: the runs, entries, groups and reliability reports, where the histories lie in
+  the log, the `key` (everything the result depends on besides the runs: boards, options, the
+  code) and a `generation` that the .npz carries as well, so files of two different aggregates
+  are never read as one.
+A missing, damaged or foreign state is simply not used: the aggregate is then computed in full.
+The .npz and the JSON are written atomically but without fsync: the .npz's members carry a CRC-32
+(zip's), and losing the state costs only time. The log's appends are fsynced (history_log).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import hashlib
 import io
 import secrets
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ import orjson
 
 from frontierbench.aggregate.entries import EntryFacts
 from frontierbench.aggregate.assemble import GroupInputs, RunInfo
+from frontierbench.aggregate.history_log import HistoryLog, read_texts, remove_other_logs, write_log
 from frontierbench.aggregate.pool_units import PoolUnits, Segments
 from frontierbench.aggregate.reuse import GroupKey
 from frontierbench.formats.atomic import write_bytes_atomic
@@ -49,10 +51,12 @@ class KeptState:
     groups: list[GroupInputs]
     failures: dict[GroupKey, list[str]]  # notes of the cases that did not pass, by group
     reports: dict[GroupKey, tuple[str | None, ReliabilityReport | None]]
+    history_log: HistoryLog | None = None  # where `history` is kept (None: not yet)
+    history_added: list[bytes | None] | None = None  # per entry, the text of its points not yet in the log
 
 
 def state_paths(directory: Path) -> dict[str, Path]:
-    return {suffix: directory / f"kept.v{STATE_VERSION}.{suffix}" for suffix in ("json", "npz", "history")}
+    return {suffix: directory / f"kept.v{STATE_VERSION}.{suffix}" for suffix in ("json", "npz")}
 
 
 _SEGMENTS = ("run_values", "unit_medians", "samples", "unit_values", "items")
@@ -78,16 +82,13 @@ def save_state(directory: Path, state: KeptState) -> None:
             values.append(value)
     arrays["series.positions"] = np.concatenate(positions) if positions else np.zeros(0, np.int64)
     arrays["series.values"] = np.concatenate(values) if values else np.zeros(0)
-    history_sizes = np.asarray([len(text) for text in state.history], np.int64)
-    arrays["history.sizes"] = history_sizes
+    log = write_log(directory, state.history, state.history_log, state.history_added)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes_atomic(paths["npz"], buffer.getvalue(), durable=False)
-    history = generation.encode() + b"".join(state.history)
-    write_bytes_atomic(paths["history"], history, durable=False)
     meta = {
         "version": STATE_VERSION, "key": state.key, "generation": generation,
-        "history_crc32": zlib.crc32(history),  # the .npz's members carry their own (zip) CRC-32
+        "history_log": vars(log),
         "runs": [vars(run) for run in state.runs], "labels": state.labels,
         "facts": [dict(vars(facts), params=facts.params if isinstance(facts.params, str)
                        else orjson.dumps(facts.params).decode()) for facts in state.facts],
@@ -99,6 +100,7 @@ def save_state(directory: Path, state: KeptState) -> None:
                     for key, (fingerprint, report) in state.reports.items()],
     }
     write_bytes_atomic(paths["json"], orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY), durable=False)
+    remove_other_logs(directory, log.name)
 
 
 def load_state(directory: Path, key: str) -> KeptState | None:
@@ -111,18 +113,15 @@ def load_state(directory: Path, key: str) -> KeptState | None:
         generation = meta["generation"].encode()
         with np.load(paths["npz"], allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-        history_blob = paths["history"].read_bytes()
-        if (arrays["generation"].tobytes() != generation or not history_blob.startswith(generation)
-                or zlib.crc32(history_blob) != meta["history_crc32"]):
+        log = HistoryLog(**meta["history_log"])
+        history = read_texts(directory, log)
+        if arrays["generation"].tobytes() != generation or history is None or len(history) != len(meta["labels"]):
             return None
         units = PoolUnits(
             metric=meta["metric"], unit=meta["unit"], excluded_runs=meta["excluded_runs"],
             provenance=meta["provenance"],
             **{name: Segments(arrays[f"{name}.values"], arrays[f"{name}.bounds"]) for name in _SEGMENTS},
             **{name: arrays[name] for name in _ARRAYS})
-        ends = len(generation) + np.cumsum(arrays["history.sizes"])
-        starts = ends - arrays["history.sizes"]
-        history = [history_blob[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
         series: Series = {}
         offset = 0
         for entry, metric, size in meta["series"]:
@@ -136,7 +135,8 @@ def load_state(directory: Path, key: str) -> KeptState | None:
             series=series, groups=[GroupInputs(**group) for group in meta["groups"]],
             failures={tuple(key): notes for key, notes in meta["failures"]},
             reports={tuple(key): (fingerprint, ReliabilityReport.model_validate(report) if report else None)
-                     for key, fingerprint, report in meta["reports"]})
+                     for key, fingerprint, report in meta["reports"]},
+            history_log=log)
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 

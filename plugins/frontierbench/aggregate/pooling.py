@@ -124,7 +124,9 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
             if value is not None:
                 fields.update(interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         fields["provenance"] = prov
-        estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
+        made = estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
+        if kind == ROUNDS:
+            made.hold_samples_array(units.samples.of(p))
     return dict(estimates)
 
 

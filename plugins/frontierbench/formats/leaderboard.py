@@ -66,6 +66,21 @@ class Objective(BaseModel):
     log_scale: Flag = False
 
 
+class Held:
+    """A private copy of what a model's fields already say, in another form (an array, JSON text):
+    never part of the model's equality (equal to anything, None included)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class MetricEstimate(OpenModel):
     """A pooled metric: point estimate, 95% interval, samples and where they came from."""
 
@@ -94,6 +109,19 @@ class MetricEstimate(OpenModel):
     replicates: Count | None = None  # processes or runs behind the estimate
     unit_sizes: list[Count] | None = None  # samples per process, in the order of `samples`
     provenance: JsonObject = Field(default_factory=dict)
+
+    # `samples` as the float64 array they were listed from, where aggregate made them: a sidecar is
+    # packed from it instead of converting ten million floats back (checked against the list's length).
+    _samples_array: Held | None = PrivateAttr(default=None)
+
+    def hold_samples_array(self, values: Any) -> None:
+        self._samples_array = Held(values)
+
+    def samples_for_sidecar(self) -> Any:
+        held = self._samples_array.value if self._samples_array is not None else None
+        if held is not None and self.samples is not None and len(held) == len(self.samples):
+            return held
+        return self.samples
 
     @model_validator(mode="after")
     def _costs_not_negative(self) -> MetricEstimate:
@@ -139,13 +167,13 @@ class LeaderboardEntry(OpenModel):
     changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
     # The history as the JSON text it is written as, where already made (history_text): an entry
     # that aggregate.incremental extended holds only this, and `history` stays empty.
-    _history_json: bytes | None = PrivateAttr(default=None)
+    _history_json: Held | None = PrivateAttr(default=None)
 
     def history_json(self) -> bytes | None:
-        return self._history_json
+        return self._history_json.value if self._history_json is not None else None
 
     def hold_history_json(self, text: bytes) -> None:
-        self._history_json = text
+        self._history_json = Held(text)
 
 
 class InputRun(OpenModel):
@@ -350,10 +378,10 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
         del data[SIDECAR_FIELD]
     for group_data, group in zip(data["groups"], board.groups):
         for entry_data, entry in zip(group_data["entries"], group.entries):
-            if entry._history_json is not None:
+            if entry.history_json() is not None:
                 import orjson
 
-                entry_data["history"] = orjson.Fragment(entry._history_json)
+                entry_data["history"] = orjson.Fragment(entry.history_json())
             else:
                 entry_data["history"] = [point_json(point) for point in entry.history]
     return data
@@ -382,7 +410,7 @@ def _estimate_pairs(data: dict[str, Any], board: Leaderboard) -> Iterator[tuple[
     for group_data, group in zip(data["groups"], board.groups):
         for entry_data, entry in zip(group_data["entries"], group.entries):
             for name, estimate in entry.metrics.items():
-                yield entry_data["metrics"][name], estimate.samples
+                yield entry_data["metrics"][name], estimate.samples_for_sidecar()
 
 
 def _refuse_non_finite(data: dict[str, Any]) -> None:

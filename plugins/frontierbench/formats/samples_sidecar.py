@@ -47,7 +47,7 @@ def pack_samples(data: dict[str, Any], holders: Iterable[tuple[dict[str, Any], l
     parts, offset = [], 0
     for estimate, samples in holders:
         estimate["samples"] = None
-        if samples:
+        if samples is not None and len(samples):
             values = np.asarray(samples, dtype=np.float64)
             estimate[RANGE_FIELD] = [offset, int(values.size)]
             offset += values.size

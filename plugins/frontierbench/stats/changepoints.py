@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import ruptures
-from scipy import stats
+
+from frontierbench.stats.nested import t_quantile
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 # x noise variance x log(n). 6 keeps false alarms near 1 in 200 pure-noise series of 20 runs, and
@@ -83,6 +83,8 @@ def fit_breaks(log_values: np.ndarray, sigma: float, *, penalty_factor: float = 
     penalty = penalty_factor * sigma * sigma * math.log(log_values.size)
     if best_split_gain(log_values, min_size) <= penalty:
         return [log_values.size]
+    import ruptures  # only here: most series never need it, and importing it costs a third of a second
+
     return ruptures.Binseg(model="l2", min_size=min_size, jump=1).fit(log_values).predict(pen=penalty)
 
 
@@ -112,7 +114,7 @@ def find_steps(values: np.ndarray | list[float], *, noise: float | None = None, 
         breaks = refit
     if len(breaks) == 1:
         return []
-    quantile = Z95 if fixed else float(stats.t.ppf(0.975, max(x.size - len(breaks), 1)))
+    quantile = Z95 if fixed else float(t_quantile(max(x.size - len(breaks), 1)))
     bounds = [0, *breaks]  # breaks end with n
     steps = []
     for i in range(1, len(bounds) - 1):
@@ -149,7 +151,7 @@ def segment_levels(values: np.ndarray | list[float], starts: list[int]) -> list[
     logs = np.log(x)
     breaks = sorted({s for s in starts if 0 < s < x.size}) + [x.size]
     sigma = residual_noise(logs, breaks) if x.size > len(breaks) else None
-    quantile = float(stats.t.ppf(0.975, max(x.size - len(breaks), 1)))
+    quantile = float(t_quantile(max(x.size - len(breaks), 1)))
     levels = []
     for start, stop in zip([0, *breaks[:-1]], breaks):
         mean = float(logs[start:stop].mean())

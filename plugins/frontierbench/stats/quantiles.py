@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 CONFIDENCE = 0.95
 
@@ -40,6 +39,8 @@ def quantile_ranks(n: int, q: float, confidence: float = CONFIDENCE) -> tuple[in
     None when n samples cannot bound it on both sides at this confidence."""
     if n < 1 or not 0 < q < 1:
         return None
+    from scipy import stats  # here: an aggregate without tail latencies need not import it (half a second)
+
     tail = (1.0 - confidence) / 2.0
     # l: the largest rank with P(B <= l - 1) <= tail; u: the smallest with P(B >= u) <= tail.
     below = int(stats.binom.ppf(tail, n, q))  # smallest k with F(k) >= tail
@@ -81,6 +82,8 @@ def percentile_label(q: float) -> str:
 
 def mlperf_queries(q: float, confidence: float = 0.99) -> int:
     """Queries MLPerf LoadGen asks for a q-quantile within a margin of (1 - q) / 20."""
+    from scipy import stats
+
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     margin = (1 - q) / 20
     return int(math.ceil(z * z * q * (1 - q) / (margin * margin)))

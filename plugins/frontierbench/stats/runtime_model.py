@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+
+from frontierbench.stats.nested import t_quantile
 
 CONFIDENCE = 0.95
 TERMS = ("overhead", "per_prompt_token", "per_output_token")  # a, b, c
@@ -81,7 +82,7 @@ def fit_runtime(prompt_tokens: Any, output_tokens: Any, runtime: Any,
     rss = float(residuals @ residuals)
     sigma2 = rss / dof
     covariance = sigma2 * np.linalg.inv(X.T @ X)
-    t = float(stats.t.ppf(0.5 + confidence / 2, dof))
+    t = float(t_quantile(dof, confidence))
     for i, term in enumerate(used):
         half = t * float(np.sqrt(max(covariance[i, i], 0.0)))
         coefficients[term] = Coefficient(float(beta[i]), float(beta[i]) - half, float(beta[i]) + half)

@@ -1,0 +1,77 @@
+"""Every entry's history, as the JSON text its leaderboard holds, in one append-only file.
+
+A history only grows at its end: each aggregate that extends a kept state (aggregate.incremental)
+appends each entry's new points to the log and notes where they lie, so a million-point history
+is not written again for every run. The kept JSON (aggregate.kept_state) names the log, its valid
+length and each entry's chunks; an entry's text is its chunks joined. Appends reach the disk
+(fsync) before the JSON that names them is written, so a crash leaves at most bytes past the valid
+length, which the next append overwrites. Once an entry has MAX_CHUNKS chunks, the log is written
+afresh under a new name (and the old one removed once nothing names it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from frontierbench.formats.atomic import write_bytes_atomic
+
+MAX_CHUNKS = 32
+PREFIX = "kept.history."
+
+
+@dataclass
+class HistoryLog:
+    name: str  # the file's name in the cache folder
+    size: int  # its valid length
+    chunks: list[list[list[int]]] = field(default_factory=list)  # per entry: [offset, length] of each chunk
+
+
+def read_texts(directory: Path, log: HistoryLog) -> list[bytes] | None:
+    """Each entry's history text; None if the log is shorter than it should be."""
+    with open(directory / log.name, "rb") as handle:
+        data = handle.read(log.size)
+    if len(data) != log.size:
+        return None
+    view = memoryview(data)
+    return [b"[" + b",".join(view[offset:offset + length] for offset, length in chunks) + b"]"
+            for chunks in log.chunks]
+
+
+def write_log(directory: Path, texts: list[bytes], log: HistoryLog | None,
+              added: list[bytes | None] | None) -> HistoryLog:
+    """The log after this aggregate: `added` (per entry, its new points' text, or None) appended
+    to `log`, or, with no log to append to (or too many chunks), `texts` written afresh."""
+    if log is None or added is None or any(len(chunks) >= MAX_CHUNKS for chunks in log.chunks):
+        return _fresh(directory, texts)
+    chunks = [list(entry_chunks) for entry_chunks in log.chunks]
+    offset = log.size
+    with open(directory / log.name, "r+b") as handle:
+        handle.seek(offset)
+        for entry, text in enumerate(added):
+            if text:
+                handle.write(text)
+                chunks[entry] = chunks[entry] + [[offset, len(text)]]
+                offset += len(text)
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
+    return HistoryLog(log.name, offset, chunks)
+
+
+def _fresh(directory: Path, texts: list[bytes]) -> HistoryLog:
+    name = f"{PREFIX}{secrets.token_hex(8)}"
+    chunks, offset = [], 0
+    for text in texts:
+        chunks.append([[offset, len(text) - 2]])  # without the brackets
+        offset += len(text) - 2
+    write_bytes_atomic(directory / name, b"".join(memoryview(text)[1:-1] for text in texts))
+    return HistoryLog(name, offset, chunks)
+
+
+def remove_other_logs(directory: Path, keep: str) -> None:
+    for path in directory.glob(f"{PREFIX}*"):
+        if path.name != keep and not path.name.endswith(".tmp"):
+            path.unlink(missing_ok=True)
