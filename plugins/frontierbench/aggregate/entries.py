@@ -13,6 +13,7 @@ import pandas as pd
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.history import HistoryCells, history_cells, run_level_series
+from frontierbench.aggregate.history_log import pieces_of
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
@@ -79,10 +80,13 @@ def make_entry(facts: EntryFacts, estimates: dict[str, MetricEstimate], board: B
     metrics.update(derive_metrics(metrics, facts.items, board, facts.energy_method))
     metrics.update(generation_figures(metrics, board, facts.hardware_class))
     params = json.loads(facts.params) if isinstance(facts.params, str) else facts.params
-    return LeaderboardEntry.model_validate({
-        "name": facts.name, "family": facts.family, "params": params, "device": facts.device,
-        "nodeids": facts.nodeids, "runs": [run_ids[r] for r in facts.runs],
-        "metrics": dict(sorted(metrics.items())), "energy_method": facts.energy_method, "history": []})
+    # Constructed, not validated again: every field comes from validated records (names, params,
+    # devices) or is an estimate computed from them, and a thousand entries' estimates hold
+    # millions of samples that validation would walk once more.
+    return LeaderboardEntry.model_construct(
+        name=facts.name, family=facts.family, params=params, device=facts.device, nodeids=facts.nodeids,
+        runs=[run_ids[r] for r in facts.runs], metrics=dict(sorted(metrics.items())),
+        energy_method=facts.energy_method, on_front=False, dominated_by=[], history=[], changes=[])
 
 
 def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition],
@@ -115,7 +119,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
             made.hold_history_json(history_texts[entry_id])
         entries[entry_id] = made
     if parts is not None:
-        parts.update(facts=all_facts, history=history_texts, series=series)
+        parts.update(facts=all_facts, history=[pieces_of(text) for text in history_texts], series=series)
     return entries
 
 

@@ -15,6 +15,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from frontierbench.formats.atomic import write_bytes_atomic
 
@@ -29,23 +30,32 @@ class HistoryLog:
     chunks: list[list[list[int]]] = field(default_factory=list)  # per entry: [offset, length] of each chunk
 
 
-def read_texts(directory: Path, log: HistoryLog) -> list[bytes] | None:
-    """Each entry's history text; None if the log is shorter than it should be."""
+def history_text(pieces: list[Any]) -> bytes:
+    """An entry's history, as JSON text, from its pieces (each some of its points, comma-separated)."""
+    return b"[" + b",".join(pieces) + b"]"
+
+
+def pieces_of(text: bytes) -> list[Any]:
+    """The pieces of a history's JSON text: the text inside its brackets (none for no point)."""
+    return [memoryview(text)[1:-1]] if len(text) > 2 else []
+
+
+def read_pieces(directory: Path, log: HistoryLog) -> list[list[Any]] | None:
+    """Each entry's history as pieces of JSON text; None if the log is shorter than it should be."""
     with open(directory / log.name, "rb") as handle:
         data = handle.read(log.size)
     if len(data) != log.size:
         return None
     view = memoryview(data)
-    return [b"[" + b",".join(view[offset:offset + length] for offset, length in chunks) + b"]"
-            for chunks in log.chunks]
+    return [[view[offset:offset + length] for offset, length in chunks] for chunks in log.chunks]
 
 
-def write_log(directory: Path, texts: list[bytes], log: HistoryLog | None,
+def write_log(directory: Path, pieces: list[list[Any]], log: HistoryLog | None,
               added: list[bytes | None] | None) -> HistoryLog:
     """The log after this aggregate: `added` (per entry, its new points' text, or None) appended
-    to `log`, or, with no log to append to (or too many chunks), `texts` written afresh."""
+    to `log`, or, with no log to append to (or too many chunks), every entry's `pieces` afresh."""
     if log is None or added is None or any(len(chunks) >= MAX_CHUNKS for chunks in log.chunks):
-        return _fresh(directory, texts)
+        return _fresh(directory, pieces)
     chunks = [list(entry_chunks) for entry_chunks in log.chunks]
     offset = log.size
     with open(directory / log.name, "r+b") as handle:
@@ -61,13 +71,14 @@ def write_log(directory: Path, texts: list[bytes], log: HistoryLog | None,
     return HistoryLog(log.name, offset, chunks)
 
 
-def _fresh(directory: Path, texts: list[bytes]) -> HistoryLog:
+def _fresh(directory: Path, pieces: list[list[Any]]) -> HistoryLog:
     name = f"{PREFIX}{secrets.token_hex(8)}"
+    texts = [b",".join(entry_pieces) for entry_pieces in pieces]
     chunks, offset = [], 0
     for text in texts:
-        chunks.append([[offset, len(text) - 2]])  # without the brackets
-        offset += len(text) - 2
-    write_bytes_atomic(directory / name, b"".join(memoryview(text)[1:-1] for text in texts))
+        chunks.append([[offset, len(text)]] if text else [])
+        offset += len(text)
+    write_bytes_atomic(directory / name, b"".join(texts))
     return HistoryLog(name, offset, chunks)
 
 

@@ -26,6 +26,7 @@ from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.history import history_cells, run_level_series
 from frontierbench.aggregate.cache import RowsLoader
 from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, load_inputs, recover_journals
+from frontierbench.aggregate.history_log import history_text
 from frontierbench.aggregate.kept_state import KeptState, Series
 from frontierbench.aggregate.assemble import (GroupInputs, RunInfo, assemble_leaderboards, failures_by_group,
                                              group_inputs, reports_of)
@@ -78,7 +79,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     points = row_points(tidy)
     units = append_pool_units(kept.units, old_ids, pool_units(tidy, points, sum_items=False), new_ids)
     facts: list[EntryFacts | None] = [None] * len(merged_labels)
-    history: list[bytes] = [b"[]"] * len(merged_labels)
+    history: list[list[Any]] = [[] for _ in merged_labels]  # pieces of JSON text (history_log.history_text)
     series: Series = {}
     log = kept.history_log
     chunks: list[list[list[int]]] = [[] for _ in merged_labels]
@@ -100,8 +101,8 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         before = facts[merged]
         length = len(before.runs) if before is not None else 0
         facts[merged] = facts_new if before is None else _appended_facts(before, facts_new)
-        history[merged] = _appended_history(history[merged], texts[new])
-        added[merged] = b",".join(texts[new])  # a chunk of its own: chunks are joined with commas
+        added[merged] = b",".join(texts[new])  # a piece of its own: pieces are joined with commas
+        history[merged] = history[merged] + [added[merged]]
         series[merged] = _appended_series(series.get(merged, {}), new_series.get(new, {}), length)
 
     estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed)
@@ -112,7 +113,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
             continue
         made = make_entry(entry_facts_, estimates.get(entry_id, {}), boards[entry_facts_.board], run_ids)
         made.changes = detect_changes(_RunPoints(runs, entry_facts_.runs), series.get(entry_id, {}))
-        made.hold_history_json(history[entry_id])
+        made.hold_history_json(history_text(history[entry_id]))
         entries[entry_id] = made
 
     tidy.cases["entry_id"] = new_ids[tidy.cases["entry_id"].to_numpy()]
@@ -158,13 +159,6 @@ def _appended_facts(before: EntryFacts, after: EntryFacts) -> EntryFacts:
     return replace(after, family=after.family if after.family is not None else before.family,
                    items=after.items if after.items is not None else before.items,
                    nodeids=sorted(set(before.nodeids) | set(after.nodeids)), runs=before.runs + after.runs)
-
-
-def _appended_history(before: bytes, points: list[bytes]) -> bytes:
-    if not points:
-        return before
-    joined = b",".join(points)
-    return b"[" + joined + b"]" if before == b"[]" else before[:-1] + b"," + joined + b"]"
 
 
 def _appended_series(before: dict[str, tuple[np.ndarray, np.ndarray]],

@@ -17,8 +17,9 @@ The .npz and the JSON are written atomically but without fsync: the .npz's membe
 from __future__ import annotations
 
 import hashlib
-import io
+import os
 import secrets
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,10 @@ import orjson
 
 from frontierbench.aggregate.entries import EntryFacts
 from frontierbench.aggregate.assemble import GroupInputs, RunInfo
-from frontierbench.aggregate.history_log import HistoryLog, read_texts, remove_other_logs, write_log
+from frontierbench.aggregate.history_log import HistoryLog, read_pieces, remove_other_logs, write_log
 from frontierbench.aggregate.pool_units import PoolUnits, Segments
 from frontierbench.aggregate.reuse import GroupKey
-from frontierbench.formats.atomic import write_bytes_atomic
+from frontierbench.formats.atomic import current_umask, write_bytes_atomic
 from frontierbench.formats.reliability import ReliabilityReport
 
 STATE_VERSION = 1
@@ -46,7 +47,7 @@ class KeptState:
     labels: list[tuple[str, ...]]  # per entry id: board, hardware class, board version, entry
     facts: list[EntryFacts]
     units: PoolUnits
-    history: list[bytes]  # per entry: its history's JSON text
+    history: list[list[Any]]  # per entry: its history's JSON text in pieces (history_log.history_text)
     series: Series
     groups: list[GroupInputs]
     failures: dict[GroupKey, list[str]]  # notes of the cases that did not pass, by group
@@ -82,15 +83,16 @@ def save_state(directory: Path, state: KeptState) -> None:
             values.append(value)
     arrays["series.positions"] = np.concatenate(positions) if positions else np.zeros(0, np.int64)
     arrays["series.values"] = np.concatenate(values) if values else np.zeros(0)
+    runs = [facts.runs for facts in state.facts]  # a run index per point: arrays, not JSON
+    arrays["facts.runs"] = np.concatenate([np.asarray(r, np.int64) for r in runs]) if runs else np.zeros(0, np.int64)
+    arrays["facts.runs.sizes"] = np.asarray([len(r) for r in runs], np.int64)
     log = write_log(directory, state.history, state.history_log, state.history_added)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_bytes_atomic(paths["npz"], buffer.getvalue(), durable=False)
+    _save_arrays(paths["npz"], arrays)
     meta = {
         "version": STATE_VERSION, "key": state.key, "generation": generation,
         "history_log": vars(log),
         "runs": [vars(run) for run in state.runs], "labels": state.labels,
-        "facts": [dict(vars(facts), params=facts.params if isinstance(facts.params, str)
+        "facts": [dict(vars(facts), runs=None, params=facts.params if isinstance(facts.params, str)
                        else orjson.dumps(facts.params).decode()) for facts in state.facts],
         "metric": units.metric, "unit": units.unit, "excluded_runs": units.excluded_runs,
         "provenance": [p if isinstance(p, str) else p.model_dump_json() for p in units.provenance],
@@ -101,6 +103,25 @@ def save_state(directory: Path, state: KeptState) -> None:
     }
     write_bytes_atomic(paths["json"], orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY), durable=False)
     remove_other_logs(directory, log.name)
+
+
+def _split(values: np.ndarray, sizes: np.ndarray) -> list[list[int]]:
+    ends = np.cumsum(sizes).tolist()
+    flat = values.tolist()
+    return [flat[end - size:end] for end, size in zip(ends, sizes.tolist())]
+
+
+def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez straight into a temporary file, then renamed over `path` (atomic; a cache: no fsync)."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.chmod(temporary, 0o666 & ~current_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def load_state(directory: Path, key: str) -> KeptState | None:
@@ -114,7 +135,7 @@ def load_state(directory: Path, key: str) -> KeptState | None:
         with np.load(paths["npz"], allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
         log = HistoryLog(**meta["history_log"])
-        history = read_texts(directory, log)
+        history = read_pieces(directory, log)
         if arrays["generation"].tobytes() != generation or history is None or len(history) != len(meta["labels"]):
             return None
         units = PoolUnits(
@@ -131,7 +152,8 @@ def load_state(directory: Path, key: str) -> KeptState | None:
         return KeptState(
             key=key, runs=[RunInfo(**run) for run in meta["runs"]],
             labels=[tuple(label) for label in meta["labels"]],
-            facts=[EntryFacts(**facts) for facts in meta["facts"]], units=units, history=history,
+            facts=[EntryFacts(**dict(facts, runs=runs)) for facts, runs in zip(meta["facts"], _split(
+                arrays["facts.runs"], arrays["facts.runs.sizes"]))], units=units, history=history,
             series=series, groups=[GroupInputs(**group) for group in meta["groups"]],
             failures={tuple(key): notes for key, notes in meta["failures"]},
             reports={tuple(key): (fingerprint, ReliabilityReport.model_validate(report) if report else None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from frontierbench.stats.grouped import median_of
 from frontierbench.stats.nested import t_quantile
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
@@ -49,7 +50,7 @@ def run_noise(log_values: np.ndarray) -> float:
     diffs = np.diff(log_values)
     if diffs.size == 0:
         return NOISE_FLOOR
-    mad = float(np.median(np.abs(diffs - np.median(diffs))))
+    mad = median_of(np.abs(diffs - median_of(diffs)))
     return max(1.4826 * mad / math.sqrt(2.0), NOISE_FLOOR)
 
 

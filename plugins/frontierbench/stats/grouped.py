@@ -73,12 +73,24 @@ def row_medians(samples: np.ndarray, offsets: np.ndarray, counts: np.ndarray, ma
     return out
 
 
+def median_of(values: np.ndarray) -> float:
+    """np.median of a 1-D array without NaN, to the bit, without its overhead (50 us a call: seconds
+    over the thousands of series of a history): one partition, then the middle value or the mean
+    of the middle two, as np.median takes them."""
+    n = values.size
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    middle = np.partition(values, [k - 1, k])[k - 1:k + 1]
+    return float(np.add.reduce(middle) / 2)
+
+
 def run_spread(values: np.ndarray) -> float | None:
     """(max - min) / |median| of finite per-run point values; None for fewer than two runs or a
     zero median."""
     if values.size < 2:
         return None
-    centre = abs(float(np.median(values)))
+    centre = abs(median_of(values))
     if centre == 0.0:
         return None
     return float(values.max() - values.min()) / centre
