@@ -129,3 +129,32 @@ def test_a_damaged_state_is_not_used(tmp_path, extended):
     kept, full = full_and_kept(tmp_path, files, boards)
     assert kept == full
     assert extended == []
+
+
+def test_the_history_log_is_written_afresh_when_entries_have_many_pieces(tmp_path, extended, monkeypatch):
+    import frontierbench.aggregate.history_log as history_log
+
+    monkeypatch.setattr(history_log, "MAX_CHUNKS", 2)  # every second run: a fresh log, the old one removed
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(5)]
+    names = []
+    for n in range(1, 6):
+        kept, full = full_and_kept(tmp_path, files[:n], boards)
+        assert kept == full, f"after {n} runs"
+        [log] = (tmp_path / "cache").glob("kept.history.*")
+        names.append(log.name)
+    assert extended == [1, 1, 1, 1]
+    assert len(set(names)) >= 2  # compacted at least once, and only one log left each time
+
+
+def test_runs_that_score_different_numbers_of_items(tmp_path):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    scores = [[1.0, 0.0], [1.0, 1.0], [0.0, 1.0, 1.0], [1.0], [1.0, 0.0, 0.0, 1.0]]
+    files = [save_run(run_record([case("a", wall_time=[0.01, 0.012, 0.011], accuracy=items, energy=1.0)],
+                                 run_id=f"r{i}", started_at=day(i + 1)), tmp_path / "runs" / f"r{i}.json")
+             for i, items in enumerate(scores)]
+    for n in range(1, 6):
+        kept, full = full_and_kept(tmp_path, files[:n], boards)
+        assert kept == full, f"after {n} runs"

@@ -18,8 +18,10 @@ from frontierbench.stats.rounding import round_array, round_or_none
 
 
 def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> MetricEstimate:
+    # Constructed without validation: a pooled estimate scaled down by a positive count (a thousand
+    # run values each, for every entry of a history) stays as valid as the estimate it came from.
     scale = 1.0 / items
-    return MetricEstimate(
+    return MetricEstimate.model_construct(
         value=round_or_none(estimate.value * scale),
         low=round_or_none(estimate.low * scale) if estimate.low is not None else None,
         high=round_or_none(estimate.high * scale) if estimate.high is not None else None, unit=unit,

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+
 from frontierbench.aggregate.entries import EntryFacts, entry_facts, make_entry, point_texts
 from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.history import history_cells, run_level_series
@@ -33,6 +34,7 @@ from frontierbench.aggregate.assemble import (GroupInputs, RunInfo, assemble_lea
 from frontierbench.aggregate.pool_units import ITEMS, NO_SAMPLES, PoolUnits, Segments, pool_units, row_points
 from frontierbench.aggregate.pooling import energy_choice, pooled_estimates
 from frontierbench.aggregate.tidy import ENTRY_KEYS, Warn, tidy_frames
+from frontierbench.formats.bulk import Stopwatch
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.formats.leaderboard import Leaderboard
 
@@ -50,8 +52,11 @@ def run_order(run: RunInfo | LoadedRun) -> tuple[str, str, str]:
 
 def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, draws: int,
            seed: int, reliability: bool, warn: Warn, strict: bool,
-           previous: dict[Any, Any] | None = None) -> tuple[dict[str, Leaderboard], KeptState]:
-    """The leaderboards of the kept runs and `new_runs`, and the state to keep for next time."""
+           previous: dict[Any, Any] | None = None,
+           timings: dict[str, float] | None = None) -> tuple[dict[str, Leaderboard], KeptState]:
+    """The leaderboards of the kept runs and `new_runs`, and the state to keep for next time.
+    `timings`, when given, receives the seconds of each step (for the benchmark)."""
+    clock = Stopwatch(timings)
     if kept.runs and min(run_order(run) for run in new_runs) <= run_order(kept.runs[-1]):
         raise CannotExtend("a new run is not newer than every kept run")
     tidy = tidy_frames(new_runs, boards, warn=warn, strict=strict)
@@ -76,6 +81,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     first_run = len(kept.runs)
     runs = kept.runs + [RunInfo.of(run) for run in tidy.runs]
 
+    clock("new runs' rows")
     points = row_points(tidy)
     units = append_pool_units(kept.units, old_ids, pool_units(tidy, points, sum_items=False), new_ids)
     facts: list[EntryFacts | None] = [None] * len(merged_labels)
@@ -90,6 +96,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         if log is not None:
             chunks[old_ids[old]] = log.chunks[old]
         series[int(old_ids[old])] = kept.series.get(old, {})
+    clock("appending units")
     cells = history_cells(tidy, points)
     new_series = run_level_series(cells)
     texts = point_texts(cells, tidy)
@@ -105,7 +112,9 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         history[merged] = history[merged] + [added[merged]]
         series[merged] = _appended_series(series.get(merged, {}), new_series.get(new, {}), length)
 
+    clock("appending histories")
     estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed)
+    clock("estimates")
     run_ids = [run.run_id for run in runs]
     entries = {}
     for entry_id, entry_facts_ in enumerate(facts):
@@ -116,6 +125,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         made.hold_history_json(history_text(history[entry_id]))
         entries[entry_id] = made
 
+    clock("entries and changes")
     tidy.cases["entry_id"] = new_ids[tidy.cases["entry_id"].to_numpy()]
     tidy.cases["run"] = tidy.cases["run"].to_numpy() + first_run
     failures = dict(kept.failures)
@@ -126,6 +136,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     reports.update(previous or {})
     leaderboards = assemble_leaderboards(groups, entries, boards, runs, draws=draws, seed=seed,
                                          reliability=reliability, previous=reports)
+    clock("groups")
     state = KeptState(key=kept.key, runs=runs, labels=merged_labels, facts=[f for f in facts if f is not None],
                       units=units, history=history, series=series, groups=groups, failures=failures,
                       reports=reports_of(leaderboards),

@@ -4,23 +4,23 @@
 Three files in DIR, the JSON last:
 - `kept.history.<name>`: every entry's history as the JSON text its leaderboard holds, appended to
   run by run (aggregate.history_log);
-- `kept.v<N>.npz`: the pools' units (aggregate.pool_units) and the run-level series, as arrays;
-- `kept.v<N>.json`: the runs, entries, groups and reliability reports, where the histories lie in
-  the log, the `key` (everything the result depends on besides the runs: boards, options, the
-  code) and a `generation` that the .npz carries as well, so files of two different aggregates
-  are never read as one.
-A missing, damaged or foreign state is simply not used: the aggregate is then computed in full.
-The .npz and the JSON are written atomically but without fsync: the .npz's members carry a CRC-32
-(zip's), and losing the state costs only time. The log's appends are fsynced (history_log).
+- `kept.v<N>.arrays`: the pools' units (aggregate.pool_units), the run-level series and each
+  entry's runs, as raw arrays back to back, read through a memory map;
+- `kept.v<N>.json`: the runs, entries, groups and reliability reports, where the arrays and the
+  histories lie, the `key` (everything the result depends on besides the runs: boards, options,
+  the code) and a `generation` that the arrays file starts with, so files of two different
+  aggregates are never read as one.
+The log and the arrays reach the disk (fsync) before the JSON naming them is written (atomically);
+a missing, foreign or inconsistent state is simply not used: the aggregate is then computed in full.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import secrets
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ class KeptState:
 
 
 def state_paths(directory: Path) -> dict[str, Path]:
-    return {suffix: directory / f"kept.v{STATE_VERSION}.{suffix}" for suffix in ("json", "npz")}
+    return {suffix: directory / f"kept.v{STATE_VERSION}.{suffix}" for suffix in ("json", "arrays")}
 
 
 _SEGMENTS = ("run_values", "unit_medians", "samples", "unit_values", "items")
@@ -69,7 +69,7 @@ def save_state(directory: Path, state: KeptState) -> None:
     generation = secrets.token_hex(16)
     paths = state_paths(directory)
     units = state.units
-    arrays: dict[str, np.ndarray] = {"generation": np.frombuffer(generation.encode(), np.uint8)}
+    arrays: dict[str, np.ndarray] = {}
     for name in _SEGMENTS:
         segments: Segments = getattr(units, name)
         arrays[f"{name}.values"], arrays[f"{name}.bounds"] = segments.values, segments.bounds
@@ -87,9 +87,9 @@ def save_state(directory: Path, state: KeptState) -> None:
     arrays["facts.runs"] = np.concatenate([np.asarray(r, np.int64) for r in runs]) if runs else np.zeros(0, np.int64)
     arrays["facts.runs.sizes"] = np.asarray([len(r) for r in runs], np.int64)
     log = write_log(directory, state.history, state.history_log, state.history_added)
-    _save_arrays(paths["npz"], arrays)
+    index = _save_arrays(paths["arrays"], generation, arrays)
     meta = {
-        "version": STATE_VERSION, "key": state.key, "generation": generation,
+        "version": STATE_VERSION, "key": state.key, "generation": generation, "arrays": index,
         "history_log": vars(log),
         "runs": [vars(run) for run in state.runs], "labels": state.labels,
         "facts": [dict(vars(facts), runs=None, params=facts.params if isinstance(facts.params, str)
@@ -111,17 +111,51 @@ def _split(values: np.ndarray, sizes: np.ndarray) -> list[list[int]]:
     return [flat[end - size:end] for end, size in zip(ends, sizes.tolist())]
 
 
-def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez straight into a temporary file, then renamed over `path` (atomic; a cache: no fsync)."""
+ALIGN = 64
+
+
+def _save_arrays(path: Path, generation: str, arrays: dict[str, np.ndarray]) -> dict[str, list[Any]]:
+    """The arrays back to back in one file after the generation (each at a multiple of ALIGN bytes),
+    written atomically and durably: the JSON naming them is written after, so it never names
+    arrays that did not reach the disk. Returns where each lies: [offset, dtype, length]."""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    index: dict[str, list[Any]] = {}
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            handle.write(generation.encode())
+            offset = len(generation)
+            for name, array in arrays.items():
+                array = np.ascontiguousarray(array)
+                padding = -offset % ALIGN
+                handle.write(b"\0" * padding)
+                offset += padding
+                index[name] = [offset, array.dtype.str, int(array.size)]
+                handle.write(memoryview(array).cast("B"))
+                offset += array.nbytes
+            handle.flush()
+            os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return index
+
+
+def _read_arrays(path: Path, generation: str, index: dict[str, list[Any]]) -> dict[str, np.ndarray] | None:
+    """The arrays, as read-only views of the file mapped into memory (nothing is copied until used)."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size < len(generation) or handle.read(len(generation)) != generation.encode():
+            return None
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+    arrays = {}
+    for name, (offset, dtype, length) in index.items():
+        kind = np.dtype(dtype)
+        if offset + kind.itemsize * length > size:
+            return None
+        arrays[name] = np.frombuffer(mapped, dtype=kind, count=length, offset=offset)
+    return arrays
 
 
 def load_state(directory: Path, key: str) -> KeptState | None:
@@ -131,12 +165,10 @@ def load_state(directory: Path, key: str) -> KeptState | None:
         meta = orjson.loads(paths["json"].read_bytes())
         if meta.get("version") != STATE_VERSION or meta.get("key") != key:
             return None
-        generation = meta["generation"].encode()
-        with np.load(paths["npz"], allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        arrays = _read_arrays(paths["arrays"], meta["generation"], meta["arrays"])
         log = HistoryLog(**meta["history_log"])
         history = read_pieces(directory, log)
-        if arrays["generation"].tobytes() != generation or history is None or len(history) != len(meta["labels"]):
+        if arrays is None or history is None or len(history) != len(meta["labels"]):
             return None
         units = PoolUnits(
             metric=meta["metric"], unit=meta["unit"], excluded_runs=meta["excluded_runs"],
@@ -159,7 +191,7 @@ def load_state(directory: Path, key: str) -> KeptState | None:
             reports={tuple(key): (fingerprint, ReliabilityReport.model_validate(report) if report else None)
                      for key, fingerprint, report in meta["reports"]},
             history_log=log)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 

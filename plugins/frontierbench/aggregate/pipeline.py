@@ -35,7 +35,6 @@ Decisions (see also docs in these modules' functions):
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from collections import defaultdict
 from pathlib import Path
@@ -44,7 +43,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from frontierbench.formats.board import BoardDefinition, check_slug
-from frontierbench.formats.bulk import paused_gc
+from frontierbench.formats.bulk import Stopwatch, paused_gc
 from frontierbench.formats.inference import inferred_board_data
 from frontierbench.aggregate.cache import rows_loader
 from frontierbench.aggregate.reuse import GroupKey, previous_reports
@@ -73,7 +72,7 @@ def aggregate_runs(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *,
 
     `timings`, when given, receives the seconds spent in each stage (for the benchmark).
     """
-    clock = _Stopwatch(timings)
+    clock = Stopwatch(timings)
     tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
     clock("tidy_frames")
     return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, timings=timings,
@@ -97,7 +96,7 @@ def aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int
 def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: int, seed: int, reliability: bool,
                     timings: dict[str, float] | None, previous: dict[GroupKey, Any],
                     release_samples: bool, parts: dict[str, Any] | None = None) -> dict[str, Leaderboard]:
-    clock = _Stopwatch(timings)
+    clock = Stopwatch(timings)
     cases = tidy.cases
     if cases.empty:
         return {}
@@ -123,31 +122,18 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     return leaderboards
 
 
-class _Stopwatch:
-    """Seconds per stage: wall clock under the stage's name, this process's CPU time under "<name> cpu"."""
-
-    def __init__(self, timings: dict[str, float] | None):
-        self.timings = timings
-        self.last = (time.perf_counter(), time.process_time())
-
-    def __call__(self, stage: str) -> None:
-        now = (time.perf_counter(), time.process_time())
-        if self.timings is not None:
-            self.timings[stage] = self.timings.get(stage, 0.0) + now[0] - self.last[0]
-            self.timings[f"{stage} cpu"] = self.timings.get(f"{stage} cpu", 0.0) + now[1] - self.last[1]
-        self.last = now
-
-
 def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
               default_board: str | None = None, reliability: bool = True, strict: bool = False,
               warn: Warn = default_warn, skip_invalid: bool = False,
-              cache: str | Path | None = None, reuse_from: list[str | Path] | None = None) -> dict[str, Leaderboard]:
+              cache: str | Path | None = None, reuse_from: list[str | Path] | None = None,
+              timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
     """Read and validate every input, then build one Leaderboard per board that has cases.
 
     `cache`: a folder where each record's tidy rows are kept by sha256 (aggregate.cache), so a
     history is parsed once and each later aggregate reads only its new files. `reuse_from`:
     previous leaderboards whose groups' reliability reports are kept where their inputs did not
-    change (aggregate.reuse).
+    change (aggregate.reuse). `timings`: the seconds of each step of an aggregate that extends a
+    kept state (aggregate.incremental), for the benchmark.
 
     Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
     """
@@ -174,7 +160,7 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
                     for message in load_warnings:
                         warn(message)
                     leaderboards, state = extend(kept, runs, boards, draws=draws, seed=seed, reliability=reliability,
-                                                 warn=warn, strict=strict, previous=previous)
+                                                 warn=warn, strict=strict, previous=previous, timings=timings)
                 loader.save()
                 if loader.writable:
                     _keep(Path(cache), state, warn)

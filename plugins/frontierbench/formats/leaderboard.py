@@ -432,7 +432,9 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
                 return
             if value and type(value[0]) is float and len(value) > 8:  # samples, run values: at once
                 try:
-                    if np.isfinite(np.asarray(value, dtype=np.float64)).all():
+                    if math.isfinite(sum(value)):  # a NaN or an infinity makes the sum one
+                        return
+                    if np.isfinite(np.asarray(value, dtype=np.float64)).all():  # the sum overflowed
                         return
                 except (TypeError, ValueError):  # not all numbers: item by item below
                     pass
