@@ -76,12 +76,11 @@ def naive(files: list[str], out: str) -> None:
 
 
 def frontierbench(files: list[str], out: str, boards_dir: str, cache: str | None) -> None:
-    from frontierbench.aggregate.pipeline import aggregate, write_leaderboards
+    from frontierbench.aggregate.pipeline import aggregate_into
     from frontierbench.formats.board import load_boards
 
     boards = load_boards(boards_dir)
-    leaderboards = aggregate(files, boards, reliability=False, cache=cache, warn=lambda message: None)
-    write_leaderboards(leaderboards, out)
+    aggregate_into(files, boards, out, reliability=False, cache=cache, warn=lambda message: None)
 
 
 def child(mode: str, spec: str) -> None:

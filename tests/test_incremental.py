@@ -10,7 +10,7 @@ import pytest
 
 import frontierbench.aggregate.pipeline as pipeline
 from factories import board_definition, case, replicated_runs, run_record, write_board
-from frontierbench.aggregate import aggregate, write_leaderboards
+from frontierbench.aggregate import aggregate, aggregate_into, write_leaderboards
 from frontierbench.aggregate.kept_state import state_paths
 from frontierbench.formats.board import load_boards
 from frontierbench.formats.run import save_run
@@ -57,14 +57,11 @@ def varied_runs(n: int) -> list:
 
 
 def full_and_kept(tmp_path: Path, files: list[Path], boards: dict) -> tuple[bytes, bytes]:
-    """The leaderboard of `files` aggregated in full, and through the cache's kept state."""
-    kept = aggregate(files, boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
-    full = aggregate(files, boards, draws=200, warn=lambda message: None)
-    out = []
-    for name, leaderboards in (("kept", kept), ("full", full)):
-        write_leaderboards(leaderboards, tmp_path / name)
-        out.append((tmp_path / name / "toy" / "leaderboard.json").read_bytes())
-    return out[0], out[1]
+    """The leaderboard of `files` through the cache's kept state (what `frontierbench aggregate
+    --cache` does), and aggregated in full."""
+    aggregate_into(files, boards, tmp_path / "kept", draws=200, cache=tmp_path / "cache", warn=lambda message: None)
+    write_leaderboards(aggregate(files, boards, draws=200, warn=lambda message: None), tmp_path / "full")
+    return tuple((tmp_path / name / "toy" / "leaderboard.json").read_bytes() for name in ("kept", "full"))
 
 
 def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extended):
@@ -112,18 +109,19 @@ def test_the_kept_state_belongs_to_its_options(tmp_path, extended):
     write_board(tmp_path / "boards", board_definition("toy"))
     boards = load_boards(tmp_path / "boards")
     files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
-    aggregate(files[:2], boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
-    other = aggregate(files, boards, draws=300, cache=tmp_path / "cache", warn=lambda message: None)
+    aggregate_into(files[:2], boards, tmp_path / "a", draws=200, cache=tmp_path / "cache", warn=lambda m: None)
+    aggregate_into(files, boards, tmp_path / "b", draws=300, cache=tmp_path / "cache", warn=lambda m: None)
     assert extended == []  # kept with 200 draws: not extended with 300
-    full = aggregate(files, boards, draws=300, warn=lambda message: None)
-    assert other["toy"].model_dump() == full["toy"].model_dump()
+    aggregate_into(files, boards, tmp_path / "c", draws=300, warn=lambda m: None)
+    assert (tmp_path / "b" / "toy" / "leaderboard.json").read_bytes() == \
+        (tmp_path / "c" / "toy" / "leaderboard.json").read_bytes()
 
 
 def test_a_damaged_state_is_not_used(tmp_path, extended):
     write_board(tmp_path / "boards", board_definition("toy"))
     boards = load_boards(tmp_path / "boards")
     files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
-    aggregate(files[:2], boards, draws=200, cache=tmp_path / "cache", warn=lambda message: None)
+    aggregate_into(files[:2], boards, tmp_path / "a", draws=200, cache=tmp_path / "cache", warn=lambda m: None)
     [log] = (tmp_path / "cache").glob("kept.history.*")  # every entry's history, appended run by run
     log.write_bytes(log.read_bytes()[:-10])
     kept, full = full_and_kept(tmp_path, files, boards)
@@ -158,3 +156,59 @@ def test_runs_that_score_different_numbers_of_items(tmp_path):
     for n in range(1, 6):
         kept, full = full_and_kept(tmp_path, files[:n], boards)
         assert kept == full, f"after {n} runs"
+
+
+def test_failed_cases_are_kept_and_a_run_with_none_passed_is_aggregated_in_full(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    runs = tmp_path / "runs"
+    first = save_run(run_record([case("a", wall_time=[0.01, 0.011, 0.012], accuracy=[1.0, 0.0], energy=1.0)],
+                                run_id="r1", started_at=day(1)), runs / "r1.json")
+    # The new run's case in the kept group failed; its other case is in another hardware class.
+    second = save_run(run_record([case("a", outcome="failed", error="boom"),
+                                  case("a", hardware_class="other-hw", wall_time=[0.01, 0.02, 0.03], energy=1.0)],
+                                 run_id="r2", started_at=day(2)), runs / "r2.json")
+    nothing_passed = save_run(run_record([case("a", outcome="failed", error="bang")], run_id="r3",
+                                         started_at=day(3)), runs / "r3.json")
+    full_and_kept(tmp_path, [first], boards)
+    kept, full = full_and_kept(tmp_path, [first, second], boards)
+    assert kept == full and b"entry 'a' failed in run r2: boom" in kept
+    kept, full = full_and_kept(tmp_path, [first, second, nothing_passed], boards)
+    assert kept == full and b"failed in run r3: bang" in kept
+    assert extended == [1]  # the run with no passed case was aggregated in full
+
+
+def test_a_damaged_history_log_is_not_used(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
+    full_and_kept(tmp_path, files[:2], boards)
+    [log] = (tmp_path / "cache").glob("kept.history.*")
+    text = log.read_bytes()
+    log.write_bytes(text.replace(b'"energy":1.', b'"energy":9.', 1))  # one digit, the same length: its CRC-32 differs
+    kept, full = full_and_kept(tmp_path, files, boards)
+    assert kept == full
+    assert extended == []
+
+
+def test_a_journal_given_by_name_is_recovered_once(tmp_path):
+    from frontierbench.formats.journal import JournalWriter
+
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    first = save_run(run_record([case("a", wall_time=[0.01, 0.011, 0.012], energy=1.0)], run_id="r1",
+                                started_at=day(5)), tmp_path / "runs" / "r1.json")
+    aggregate_into([first], boards, tmp_path / "out", draws=200, cache=tmp_path / "cache", warn=lambda m: None)
+    # A run that died before the kept one started: recovered from its journal, then (older than
+    # the kept run) aggregated in full, which must find the recovered record, not the journal.
+    died = run_record([case("a", wall_time=[0.02, 0.021, 0.022], energy=1.0)], run_id="died", started_at=day(1))
+    header = {k: v for k, v in died.model_dump(mode="json", by_alias=True).items()
+              if k not in ("cases", "schema", "finished_at", "status")}
+    journal = JournalWriter.create(tmp_path / "journals" / "died.journal.jsonl", header)
+    journal.append({"case": died.cases[0].model_dump(mode="json", by_alias=True, exclude_none=True)})
+    journal.close()
+    said: list[str] = []
+    aggregate_into([first, tmp_path / "journals" / "died.journal.jsonl"], boards, tmp_path / "out", draws=200,
+                   cache=tmp_path / "cache", warn=said.append)
+    assert sum("recovered as" in message for message in said) == 1
+    assert b'"run_id":"died"' in (tmp_path / "out" / "toy" / "leaderboard.json").read_bytes()

@@ -5,8 +5,10 @@ appends each entry's new points to the log and notes where they lie, so a millio
 is not written again for every run. The kept JSON (aggregate.kept_state) names the log, its valid
 length and each entry's chunks; an entry's text is its chunks joined. Appends reach the disk
 (fsync) before the JSON that names them is written, so a crash leaves at most bytes past the valid
-length, which the next append overwrites. Once an entry has MAX_CHUNKS chunks, the log is written
-afresh under a new name (and the old one removed once nothing names it).
+length, which the next append overwrites; the CRC-32 of the valid length, kept with it, finds a
+damaged log (and the appends of another aggregate, which the cache's lock keeps out). Once an
+entry has MAX_CHUNKS chunks, the log is written afresh under a new name (and the old one removed
+once nothing names it).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 import secrets
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ class HistoryLog:
     name: str  # the file's name in the cache folder
     size: int  # its valid length
     chunks: list[list[list[int]]] = field(default_factory=list)  # per entry: [offset, length] of each chunk
+    crc32: int = 0  # of the valid length: damage, or another aggregate's appends, are found when read
 
 
 def history_text(pieces: list[Any]) -> bytes:
@@ -48,6 +52,8 @@ def read_pieces(directory: Path, log: HistoryLog) -> list[list[Any]] | None:
             return None
         # Mapped, not read: the pieces are copied once, into the leaderboard's texts.
         view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if log.size else b"")
+    if zlib.crc32(view[:log.size]) != log.crc32:
+        return None
     return [[view[offset:offset + length] for offset, length in chunks] for chunks in log.chunks]
 
 
@@ -58,18 +64,19 @@ def write_log(directory: Path, pieces: list[list[Any]], log: HistoryLog | None,
     if log is None or added is None or any(len(chunks) >= MAX_CHUNKS for chunks in log.chunks):
         return _fresh(directory, pieces)
     chunks = [list(entry_chunks) for entry_chunks in log.chunks]
-    offset = log.size
+    offset, crc = log.size, log.crc32
     with open(directory / log.name, "r+b") as handle:
         handle.seek(offset)
         for entry, text in enumerate(added):
             if text:
                 handle.write(text)
+                crc = zlib.crc32(text, crc)
                 chunks[entry] = chunks[entry] + [[offset, len(text)]]
                 offset += len(text)
         handle.truncate()
         handle.flush()
         os.fsync(handle.fileno())
-    return HistoryLog(log.name, offset, chunks)
+    return HistoryLog(log.name, offset, chunks, crc)
 
 
 def _fresh(directory: Path, pieces: list[list[Any]]) -> HistoryLog:
@@ -79,8 +86,9 @@ def _fresh(directory: Path, pieces: list[list[Any]]) -> HistoryLog:
     for text in texts:
         chunks.append([[offset, len(text)]] if text else [])
         offset += len(text)
-    write_bytes_atomic(directory / name, b"".join(texts))
-    return HistoryLog(name, offset, chunks)
+    content = b"".join(texts)
+    write_bytes_atomic(directory / name, content)
+    return HistoryLog(name, offset, chunks, zlib.crc32(content))
 
 
 def remove_other_logs(directory: Path, keep: str) -> None:

@@ -26,7 +26,7 @@ from frontierbench.aggregate.entries import EntryFacts, entry_facts, make_entry,
 from frontierbench.aggregate.changes import detect_changes
 from frontierbench.aggregate.history import history_cells, run_level_series
 from frontierbench.aggregate.cache import RowsLoader
-from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, load_inputs, recover_journals
+from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, load_inputs
 from frontierbench.aggregate.history_log import history_text
 from frontierbench.aggregate.kept_state import KeptState, Series
 from frontierbench.aggregate.assemble import (GroupInputs, RunInfo, assemble_leaderboards, failures_by_group,
@@ -36,6 +36,7 @@ from frontierbench.aggregate.pooling import energy_choice, pooled_estimates
 from frontierbench.aggregate.tidy import ENTRY_KEYS, Warn, tidy_frames
 from frontierbench.formats.bulk import Stopwatch
 from frontierbench.formats.board import BoardDefinition
+from frontierbench.formats.run import RecordError
 from frontierbench.formats.leaderboard import Leaderboard
 
 
@@ -63,6 +64,8 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     for run in new_runs:
         run.rows = None
     cases = tidy.cases
+    if cases.empty:
+        raise CannotExtend("no passed case in the new runs")
     cases["entry_id"] = cases.groupby(ENTRY_KEYS, sort=True, observed=True).ngroup()
     cases["energy_ok"] = energy_choice(cases)
     labels = cases.drop_duplicates("entry_id").sort_values("entry_id")
@@ -113,7 +116,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         series[merged] = _appended_series(series.get(merged, {}), new_series.get(new, {}), length)
 
     clock("appending histories")
-    estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed)
+    estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed, hold_arrays=True)
     clock("estimates")
     run_ids = [run.run_id for run in runs]
     entries = {}
@@ -192,8 +195,9 @@ def _appended_groups(before: list[GroupInputs], old_ids: np.ndarray, after: list
         old = merged.get(group.key)
         if old is not None:
             group = replace(old, entries=sorted(set(old.entries) | set(group.entries)), runs=old.runs + group.runs)
-        merged[group.key] = replace(group, failures=failures.get(group.key, []))
-    return [merged[key] for key in sorted(merged)]
+        merged[group.key] = group
+    # Every group's failed cases, the new runs' too (also in groups they have no passed case in).
+    return [replace(merged[key], failures=failures.get(key, [])) for key in sorted(merged)]
 
 
 def append_pool_units(old: PoolUnits, old_entry_ids: np.ndarray, new: PoolUnits,
@@ -340,8 +344,11 @@ def new_runs(inputs: list[str | Path], kept: KeptState, loader: RowsLoader, *, d
     kept_paths = {run.sha256: run.path for run in kept.runs}
     found: set[str] = set()
     fresh: list[Path] = []
-    for path in discover(recover_journals(list(inputs), warnings)):
-        sha = loader.hashes.sha256(path)
+    for path in discover(list(inputs)):  # journals were recovered first (pipeline.aggregate_into)
+        try:
+            sha = loader.hashes.sha256(path)
+        except (OSError, RecordError):  # unreadable: the full aggregate says so, or skips it (--skip-invalid)
+            raise CannotExtend(f"{display_path(path)}: cannot be read") from None
         if sha in kept_paths:
             if kept_paths[sha] != display_path(path) or sha in found:
                 raise CannotExtend(f"{display_path(path)}: a kept input under another name")

@@ -10,20 +10,26 @@ Three files in DIR, the JSON last:
   histories lie, the `key` (everything the result depends on besides the runs: boards, options,
   the code) and a `generation` that the arrays file starts with, so files of two different
   aggregates are never read as one.
-The log and the arrays reach the disk (fsync) before the JSON naming them is written (atomically);
-a missing, foreign or inconsistent state is simply not used: the aggregate is then computed in full.
+The log and the arrays reach the disk (fsync) before the JSON naming them is written (atomically),
+and the JSON keeps the CRC-32 of each; a missing, foreign, damaged or inconsistent state is simply
+not used: the aggregate is then computed in full. aggregate.pipeline.aggregate_into holds the
+cache's lock (`kept.lock`) from reading the state to keeping the next one, so two aggregates
+sharing a cache take turns.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import mmap
 import os
 import secrets
 import tempfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import orjson
@@ -54,6 +60,25 @@ class KeptState:
     reports: dict[GroupKey, tuple[str | None, ReliabilityReport | None]]
     history_log: HistoryLog | None = None  # where `history` is kept (None: not yet)
     history_added: list[bytes | None] | None = None  # per entry, the text of its points not yet in the log
+
+
+@contextmanager
+def kept_state_lock(directory: Path) -> Iterator[None]:
+    """Held from reading a cache's state to keeping the next one: aggregates sharing a cache take
+    turns (each would otherwise append to the history log at the same place). Without a folder to
+    lock (it cannot be made), nothing is kept there anyway (aggregate.cache says so)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / "kept.lock", "a+b")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def state_paths(directory: Path) -> dict[str, Path]:
@@ -123,15 +148,17 @@ def _save_arrays(path: Path, generation: str, arrays: dict[str, np.ndarray]) -> 
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(generation.encode())
-            offset = len(generation)
+            offset, crc = len(generation), zlib.crc32(generation.encode())
             for name, array in arrays.items():
                 array = np.ascontiguousarray(array)
-                padding = -offset % ALIGN
-                handle.write(b"\0" * padding)
-                offset += padding
+                padding = b"\0" * (-offset % ALIGN)
+                handle.write(padding)
+                offset, crc = offset + len(padding), zlib.crc32(padding, crc)
                 index[name] = [offset, array.dtype.str, int(array.size)]
-                handle.write(memoryview(array).cast("B"))
-                offset += array.nbytes
+                data = memoryview(array).cast("B")
+                handle.write(data)
+                offset, crc = offset + array.nbytes, zlib.crc32(data, crc)
+            index["crc32"] = [offset, "", crc]  # of the whole file, `offset` bytes
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~current_umask())
@@ -144,11 +171,14 @@ def _save_arrays(path: Path, generation: str, arrays: dict[str, np.ndarray]) -> 
 
 def _read_arrays(path: Path, generation: str, index: dict[str, list[Any]]) -> dict[str, np.ndarray] | None:
     """The arrays, as read-only views of the file mapped into memory (nothing is copied until used)."""
+    index = dict(index)
+    size, _, crc = index.pop("crc32")
     with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size < len(generation) or handle.read(len(generation)) != generation.encode():
+        if os.fstat(handle.fileno()).st_size != size or handle.read(len(generation)) != generation.encode():
             return None
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    if zlib.crc32(mapped) != crc:  # damaged since it was written
+        return None
     arrays = {}
     for name, (offset, dtype, length) in index.items():
         kind = np.dtype(dtype)

@@ -45,14 +45,14 @@ from pydantic import ValidationError
 from frontierbench.formats.board import BoardDefinition, check_slug
 from frontierbench.formats.bulk import Stopwatch, paused_gc
 from frontierbench.formats.inference import inferred_board_data
-from frontierbench.aggregate.cache import rows_loader
+from frontierbench.aggregate.cache import RowsLoader, rows_loader
 from frontierbench.aggregate.reuse import GroupKey, previous_reports
 from frontierbench.aggregate.assemble import RunInfo, assemble_leaderboards, failures_by_group, group_inputs, reports_of
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
 from frontierbench.aggregate.incremental import CannotExtend, extend, new_runs
-from frontierbench.aggregate.ingest import LoadedRun, load_inputs
-from frontierbench.aggregate.kept_state import KeptState, load_state, save_state, state_key
+from frontierbench.aggregate.ingest import LoadedRun, load_inputs, recover_journals
+from frontierbench.aggregate.kept_state import KeptState, kept_state_lock, load_state, save_state, state_key
 from frontierbench.formats.leaderboard import Leaderboard, save_leaderboard
 from frontierbench.formats.run import RecordError
 from frontierbench.formats.values import describe_problems
@@ -105,7 +105,7 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
     labels = cases.drop_duplicates("entry_id").sort_values("entry_id")
     tidy.entry_labels = [tuple(str(x) for x in row) for row in labels[ENTRY_KEYS].itertuples(index=False)]
     clock("entry_keys")
-    pooled = pool_metrics(tidy, draws=draws, seed=seed)
+    pooled = pool_metrics(tidy, draws=draws, seed=seed, hold_arrays=parts is not None)
     if release_samples:
         tidy.samples = np.zeros(0)  # not a slice: a view would keep the whole array alive
     clock("pool_metrics")
@@ -125,50 +125,87 @@ def _aggregate_tidy(tidy: Tidy, boards: dict[str, BoardDefinition], *, draws: in
 def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, draws: int = 1000, seed: int = 0,
               default_board: str | None = None, reliability: bool = True, strict: bool = False,
               warn: Warn = default_warn, skip_invalid: bool = False,
-              cache: str | Path | None = None, reuse_from: list[str | Path] | None = None,
-              timings: dict[str, float] | None = None) -> dict[str, Leaderboard]:
+              cache: str | Path | None = None, reuse_from: list[str | Path] | None = None) -> dict[str, Leaderboard]:
     """Read and validate every input, then build one Leaderboard per board that has cases.
 
     `cache`: a folder where each record's tidy rows are kept by sha256 (aggregate.cache), so a
     history is parsed once and each later aggregate reads only its new files. `reuse_from`:
     previous leaderboards whose groups' reliability reports are kept where their inputs did not
-    change (aggregate.reuse). `timings`: the seconds of each step of an aggregate that extends a
-    kept state (aggregate.incremental), for the benchmark.
+    change (aggregate.reuse). (aggregate_into, what the command runs, also extends a kept state.)
 
     Raises RecordError (naming the file and the field) for any bad input; nothing is written here.
     """
-    if default_board is not None:
-        try:
-            check_slug(default_board)
-        except ValueError as exc:
-            raise RecordError(f"--default-board: {exc}") from None
-    objectives = {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
+    _check_default_board(default_board)
     loader = rows_loader(cache, set(boards), warn)
     previous = previous_reports(reuse_from, warn) if reuse_from else None
-    key = kept = None
-    if cache is not None:
-        key = state_key(boards={name: board.model_dump(mode="json") for name, board in sorted(boards.items())},
-                        draws=draws, seed=seed, reliability=reliability, strict=strict, default_board=default_board)
+    return _aggregate_in_full(inputs, boards, loader, draws=draws, seed=seed, default_board=default_board,
+                              reliability=reliability, strict=strict, warn=warn, skip_invalid=skip_invalid,
+                              previous=previous)
+
+
+def aggregate_into(inputs: list[str | Path], boards: dict[str, BoardDefinition], out_dir: str | Path, *,
+                   draws: int = 1000, seed: int = 0, default_board: str | None = None, reliability: bool = True,
+                   strict: bool = False, warn: Warn = default_warn, skip_invalid: bool = False,
+                   cache: str | Path | None = None, reuse_from: list[str | Path] | None = None,
+                   timings: dict[str, float] | None = None) -> list[Path]:
+    """`frontierbench aggregate`: aggregate and write the leaderboards to `out_dir`; the paths written.
+
+    With a `cache`, this aggregate's state is kept there too (aggregate.kept_state), and the next
+    one, when its only new inputs are runs newer than all kept ones, extends it instead of
+    aggregating everything again (aggregate.incremental): the same bytes, in a fraction of the time.
+    The leaderboards never leave this function: an extended entry holds its history only as JSON
+    text. `timings` receives the seconds of each step of an extension (for the benchmark).
+
+    Raises RecordError for any bad input, and when no board has a passed case; nothing is written then.
+    """
+    _check_default_board(default_board)
+    warnings: list[str] = []
+    inputs = recover_journals(list(inputs), warnings)  # once, before either path reads the inputs
+    for message in warnings:
+        warn(message)
+    options: dict[str, Any] = dict(draws=draws, seed=seed, reliability=reliability, strict=strict,
+                                   default_board=default_board)
+    if cache is None:
+        return _written(aggregate(inputs, boards, warn=warn, skip_invalid=skip_invalid, reuse_from=reuse_from,
+                                  **options), out_dir, inputs)
+    loader = rows_loader(cache, set(boards), warn)
+    previous = previous_reports(reuse_from, warn) if reuse_from else None
+    key = state_key(boards={name: board.model_dump(mode="json") for name, board in sorted(boards.items())},
+                    **options)
+    with kept_state_lock(Path(cache)):
         kept = load_state(Path(cache), key)
-    runs: list[LoadedRun] = []
-    try:
         if kept is not None:
             try:
                 with paused_gc():
                     runs, load_warnings = new_runs(inputs, kept, loader, default_board=default_board,
-                                                   board_objectives=objectives, skip_invalid=skip_invalid)
-                    for message in load_warnings:
-                        warn(message)
+                                                   board_objectives=_objectives(boards), skip_invalid=skip_invalid)
                     leaderboards, state = extend(kept, runs, boards, draws=draws, seed=seed, reliability=reliability,
                                                  warn=warn, strict=strict, previous=previous, timings=timings)
+                for message in load_warnings:
+                    warn(message)
+                written = _written(leaderboards, out_dir, inputs)
                 loader.save()
-                if loader.writable:
-                    _keep(Path(cache), state, warn)
-                return leaderboards
+                _keep(Path(cache), state, loader, warn, reused=previous is not None)
+                return written
             except CannotExtend:
                 pass  # aggregated in full below
+        parts: dict[str, Any] = {}
+        leaderboards = _aggregate_in_full(inputs, boards, loader, warn=warn, skip_invalid=skip_invalid,
+                                          previous=previous, parts=parts, **options)
+        written = _written(leaderboards, out_dir, inputs)
+        if parts:  # (none where a board was inferred from the cases: its definition is not in the key)
+            _keep(Path(cache), KeptState(key=key, **parts), loader, warn, reused=previous is not None)
+        return written
+
+
+def _aggregate_in_full(inputs: list[str | Path], boards: dict[str, BoardDefinition], loader: RowsLoader, *,
+                       draws: int, seed: int, default_board: str | None, reliability: bool, strict: bool, warn: Warn,
+                       skip_invalid: bool, previous: dict[GroupKey, Any] | None,
+                       parts: dict[str, Any] | None = None) -> dict[str, Leaderboard]:
+    runs: list[LoadedRun] = []
+    try:
         with paused_gc():
-            runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=objectives,
+            runs, load_warnings = load_inputs(inputs, default_board=default_board, board_objectives=_objectives(boards),
                                               skip_invalid=skip_invalid, load=loader)
         loader.save()
         for message in load_warnings:
@@ -178,12 +215,8 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
         tidy = tidy_frames(runs, boards, warn=warn, strict=strict)
         for run in runs:  # its rows now live in the tidy frames; this also closes the cache files' memory maps
             run.rows = None
-        parts: dict[str, Any] | None = {} if key is not None and boards == defined else None
-        leaderboards = aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability,
-                                      previous=previous, release_samples=True, parts=parts)
-        if parts and key is not None and loader.writable:  # (a cache that cannot be written was said once)
-            _keep(Path(cache), KeptState(key=key, **parts), warn)  # type: ignore[arg-type]
-        return leaderboards
+        return aggregate_tidy(tidy, boards, draws=draws, seed=seed, reliability=reliability, previous=previous,
+                              release_samples=True, parts=parts if boards == defined else None)
     except ValidationError as exc:
         # Every input value is finite and bounded, but a product or quotient of them (a hypervolume,
         # energy per correct answer) can still overflow: say so, naming the inputs.
@@ -194,12 +227,36 @@ def aggregate(inputs: list[str | Path], boards: dict[str, BoardDefinition], *, d
                           f"to compute with") from None
 
 
-def _keep(directory: Path, state: KeptState, warn: Warn) -> None:
+def _check_default_board(default_board: str | None) -> None:
+    if default_board is not None:
+        try:
+            check_slug(default_board)
+        except ValueError as exc:
+            raise RecordError(f"--default-board: {exc}") from None
+
+
+def _objectives(boards: dict[str, BoardDefinition]) -> dict[str, dict[str, bool]]:
+    return {name: {o.metric: o.direction == "max" for o in board.objectives} for name, board in boards.items()}
+
+
+def _written(leaderboards: dict[str, Leaderboard], out_dir: str | Path, inputs: list[str | Path]) -> list[Path]:
+    if not leaderboards:
+        raise RecordError(f"{', '.join(map(str, inputs))}: no passed case with a board and a metric to rank on; "
+                          f"nothing written")
+    return write_leaderboards(leaderboards, out_dir)
+
+
+def _keep(directory: Path, state: KeptState, loader: RowsLoader, warn: Warn, *, reused: bool) -> None:
+    if not loader.writable:  # a cache that cannot be written was said once
+        return
+    if reused:  # reports taken from --reuse-reliability files are not carried into later aggregates
+        state.reports = {}
     try:
         save_state(directory, state)
-    except OSError as exc:  # the leaderboards are right; the next aggregate is only slower
-        warn(f"--cache {directory}: cannot keep this aggregate's state there ({exc.strerror or exc}); the next "
-             f"aggregate computes everything again")
+    except (OSError, TypeError, ValueError) as exc:  # the leaderboards are written; the next one is slower
+        reason = getattr(exc, "strerror", None) or exc
+        warn(f"--cache {directory}: cannot keep this aggregate's state there ({reason}); the next aggregate "
+             f"computes everything again")
 
 
 def with_inferred_boards(runs: list[LoadedRun], boards: dict[str, BoardDefinition], *, strict: bool = False,

@@ -44,15 +44,18 @@ class Pooled:
     units: PoolUnits  # what the estimates were computed from (aggregate.incremental keeps them)
 
 
-def pool_metrics(tidy: Tidy, *, draws: int, seed: int) -> Pooled:
+def pool_metrics(tidy: Tidy, *, draws: int, seed: int, hold_arrays: bool = False) -> Pooled:
     points = row_points(tidy)
     units = pool_units(tidy, points)
-    return Pooled(pooled_estimates(units, tidy.entry_labels, draws=draws, seed=seed), points, units)
+    return Pooled(pooled_estimates(units, tidy.entry_labels, draws=draws, seed=seed, hold_arrays=hold_arrays),
+                  points, units)
 
 
-def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, draws: int,
-                     seed: int) -> dict[int, dict[str, MetricEstimate]]:
-    """Each pool's estimate from its units (see the module's docstring for the rules)."""
+def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, draws: int, seed: int,
+                     hold_arrays: bool = False) -> dict[int, dict[str, MetricEstimate]]:
+    """Each pool's estimate from its units (see the module's docstring for the rules). With
+    `hold_arrays` (leaderboards written at once, never handed out), each estimate also holds its
+    samples as the array they were listed from, for the sidecar."""
     n_pools = units.n_pools
     unit_pool = np.repeat(np.arange(n_pools), units.unit_medians.sizes())
     nested = unit_intervals(units.unit_medians.values, unit_pool, n_pools)
@@ -125,7 +128,7 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
                 fields.update(interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         fields["provenance"] = prov
         made = estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
-        if kind == ROUNDS:
+        if kind == ROUNDS and hold_arrays:
             made.hold_samples_array(units.samples.of(p))
     return dict(estimates)
 

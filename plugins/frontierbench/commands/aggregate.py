@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from frontierbench.aggregate import aggregate, write_leaderboards
+from frontierbench.aggregate import aggregate_into
 from frontierbench.formats.board import find_boards
 from frontierbench.formats.run import RecordError
 
@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-reliability", action="store_true", help="skip the reliability checks")
     parser.add_argument("--cache", default=None, metavar="DIR",
                         help="keep each run record's tidy rows in DIR (Arrow files, by sha256) and read them back "
-                             "next time: re-aggregating a history parses only its new files")
+                             "next time: re-aggregating a history parses only its new files; also keep this "
+                             "aggregate's state there, which the next one extends when its only new inputs are "
+                             "runs newer than all the others")
     parser.add_argument("--reuse-reliability", nargs="+", default=None, metavar="LEADERBOARDS",
                         help="previous leaderboards (files or folders): a group whose inputs did not change keeps "
                              "its reliability report instead of being assessed again")
@@ -51,13 +53,10 @@ def main(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"frontierbench aggregate: warning: {message}", file=sys.stderr)
 
-    leaderboards = aggregate(args.runs, boards, draws=args.draws, seed=args.seed,
+    written = aggregate_into(args.runs, boards, args.output, draws=args.draws, seed=args.seed,
                              default_board=args.default_board, reliability=not args.no_reliability,
                              strict=args.strict, warn=warn, skip_invalid=args.skip_invalid,
                              cache=args.cache, reuse_from=args.reuse_reliability)
-    if not leaderboards:
-        raise RecordError(f"{', '.join(args.runs)}: no passed case with a board and a metric to rank on; "
-                          f"nothing written")
-    for path in write_leaderboards(leaderboards, args.output):
+    for path in written:
         print(path.as_posix())
     return 0
