@@ -135,8 +135,12 @@ def pool_units(tidy: Tidy, points: np.ndarray, *, sum_items: bool = True) -> Poo
     rounded = round_array(points[live])
     known = ~np.isnan(rounded)
     run_values = Segments.by_pool(rounded[known], pool_id[live][known], n_pools)
-    live_runs = np.unique(pool_id[live].astype(np.int64) * (len(tidy.runs) + 1) + row_run[live])
-    runs = np.bincount(live_runs // (len(tidy.runs) + 1), minlength=n_pools)
+    # Runs with a used row, per pool: live rows are in pool order, then run order, so count changes
+    # (np.unique hashes three million keys here, seconds).
+    live_pool, live_run = pool_id[live], row_run[live]
+    first_of_run = np.r_[True, (live_pool[1:] != live_pool[:-1]) | (live_run[1:] != live_run[:-1])] if live.size \
+        else np.zeros(0, bool)
+    runs = np.bincount(live_pool[first_of_run], minlength=n_pools)
     run_ids = [run.record.run_id for run in tidy.runs]
     excluded_runs: list[list[str]] = [[] for _ in range(n_pools)]
     for p in np.unique(pool_id[excluded]).tolist():
