@@ -212,3 +212,18 @@ def test_a_journal_given_by_name_is_recovered_once(tmp_path):
                    cache=tmp_path / "cache", warn=said.append)
     assert sum("recovered as" in message for message in said) == 1
     assert b'"run_id":"died"' in (tmp_path / "out" / "toy" / "leaderboard.json").read_bytes()
+
+
+def test_aggregating_the_same_runs_again_keeps_the_state_as_it_is(tmp_path, extended):
+    write_board(tmp_path / "boards", board_definition("toy"))
+    boards = load_boards(tmp_path / "boards")
+    files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(3)]
+    full_and_kept(tmp_path, files, boards)
+    kept_json = state_paths(tmp_path / "cache")["json"].read_bytes()
+    kept, full = full_and_kept(tmp_path, files, boards)  # nothing new: aggregated in full
+    assert kept == full
+    assert state_paths(tmp_path / "cache")["json"].read_bytes() == kept_json  # not written again
+    kept, full = full_and_kept(tmp_path, files + [save_run(varied_runs(4)[3], tmp_path / "runs" / "run-3.json")],
+                               boards)
+    assert kept == full
+    assert extended == [1]

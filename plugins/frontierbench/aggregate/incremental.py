@@ -44,6 +44,10 @@ class CannotExtend(Exception):
     """Why the kept state cannot be extended by these runs: they are aggregated in full instead."""
 
 
+class NothingNew(CannotExtend):
+    """The inputs are the kept runs, unchanged: the kept state stays as it is."""
+
+
 def run_order(run: RunInfo | LoadedRun) -> tuple[str, str, str]:
     """ingest.load_inputs' time order."""
     if isinstance(run, RunInfo):
@@ -358,7 +362,7 @@ def new_runs(inputs: list[str | Path], kept: KeptState, loader: RowsLoader, *, d
     if len(found) != len(kept.runs):
         raise CannotExtend("a kept input is gone or changed")
     if not fresh:
-        raise CannotExtend("no new input")
+        raise NothingNew("no new input")
     runs, load_warnings = load_inputs(fresh, default_board=default_board, board_objectives=board_objectives,
                                       skip_invalid=skip_invalid, load=loader)
     kept_ids = {run.run_id for run in kept.runs}

@@ -50,7 +50,7 @@ from frontierbench.aggregate.reuse import GroupKey, previous_reports
 from frontierbench.aggregate.assemble import RunInfo, assemble_leaderboards, failures_by_group, group_inputs, reports_of
 from frontierbench.aggregate.entries import build_entries
 from frontierbench.aggregate.pooling import energy_choice, pool_metrics
-from frontierbench.aggregate.incremental import CannotExtend, extend, new_runs
+from frontierbench.aggregate.incremental import CannotExtend, NothingNew, extend, new_runs
 from frontierbench.aggregate.ingest import LoadedRun, load_inputs, recover_journals
 from frontierbench.aggregate.kept_state import KeptState, kept_state_lock, load_state, save_state, state_key
 from frontierbench.formats.leaderboard import Leaderboard, save_leaderboard
@@ -174,6 +174,7 @@ def aggregate_into(inputs: list[str | Path], boards: dict[str, BoardDefinition],
                     **options)
     with kept_state_lock(Path(cache)):
         kept = load_state(Path(cache), key)
+        unchanged = False
         if kept is not None:
             try:
                 with paused_gc():
@@ -187,13 +188,17 @@ def aggregate_into(inputs: list[str | Path], boards: dict[str, BoardDefinition],
                 loader.save()
                 _keep(Path(cache), state, loader, warn, reused=previous is not None)
                 return written
+            except NothingNew:  # the kept state holds exactly these runs: aggregated in full, not kept again,
+                unchanged = True  # with its groups' reliability reports (their inputs are the same)
+                previous = {**kept.reports, **(previous or {})}
             except CannotExtend:
                 pass  # aggregated in full below
-        parts: dict[str, Any] = {}
+            kept = None  # let its memory maps go
+        parts: dict[str, Any] | None = None if unchanged else {}
         leaderboards = _aggregate_in_full(inputs, boards, loader, warn=warn, skip_invalid=skip_invalid,
                                           previous=previous, parts=parts, **options)
         written = _written(leaderboards, out_dir, inputs)
-        if parts:  # (none where a board was inferred from the cases: its definition is not in the key)
+        if parts and key is not None:  # (none where a board was inferred: its definition is not in the key)
             _keep(Path(cache), KeptState(key=key, **parts), loader, warn, reused=previous is not None)
         return written
 
