@@ -39,8 +39,9 @@ class EntryFacts:
     runs: list[int]  # the runs it has a case in, oldest first (indices into the runs)
 
 
-def entry_facts(tidy: Tidy) -> list[EntryFacts | None]:
-    """Per entry id (None for an entry without a case)."""
+def entry_facts(tidy: Tidy, cells: HistoryCells | None = None) -> list[EntryFacts | None]:
+    """Per entry id (None for an entry without a case). `cells`, where already made, give each
+    entry's runs (history_cells pairs entries and runs the same way)."""
     cases = tidy.cases
     n_entries = len(tidy.entry_labels)
     entry = cases["entry_id"].to_numpy()
@@ -49,10 +50,14 @@ def entry_facts(tidy: Tidy) -> list[EntryFacts | None]:
     last_items = _last_row(entry, cases["items"].notna().to_numpy(), n_entries)
     last_family = _last_row(entry, cases["family"].notna().to_numpy(), n_entries)
     nodeids = _sorted_unique_per_entry(entry, cases["nodeid"], n_entries)
-    pairs = np.sort(entry.astype(np.int64) * max(len(tidy.runs), 1) + cases["run"].to_numpy())
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs  # (np.unique hashes: slower)
-    pair_bounds = np.searchsorted(pairs // max(len(tidy.runs), 1), np.arange(n_entries + 1)).tolist()
-    pair_runs = (pairs % max(len(tidy.runs), 1)).tolist()
+    if cells is not None:
+        pair_entry, pair_run = cells.pair_entry, cells.pair_run
+    else:
+        pairs = np.sort(entry.astype(np.int64) * max(len(tidy.runs), 1) + cases["run"].to_numpy())
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if pairs.size else pairs  # (np.unique hashes: slower)
+        pair_entry, pair_run = pairs // max(len(tidy.runs), 1), pairs % max(len(tidy.runs), 1)
+    pair_bounds = np.searchsorted(pair_entry, np.arange(n_entries + 1)).tolist()
+    pair_runs = pair_run.tolist()
     column = {c: cases[c].to_numpy() for c in ("board", "entry", "family", "device", "items", "energy_method",
                                                "board_version", "hardware_class")}
     facts: list[EntryFacts | None] = []
@@ -103,7 +108,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
     series = run_level_series(cells)
 
     entries: dict[int, LeaderboardEntry] = {}
-    all_facts = entry_facts(tidy)
+    all_facts = entry_facts(tidy, cells)
     history_texts: list[bytes | None] = [None] * len(all_facts)
     for entry_id, facts in enumerate(all_facts):
         if facts is None:
