@@ -12,6 +12,7 @@ import frontierbench.aggregate.pipeline as pipeline
 from factories import board_definition, case, replicated_runs, run_record, write_board
 from frontierbench.aggregate import aggregate, aggregate_into, write_leaderboards
 from frontierbench.aggregate.kept_state import state_paths
+from frontierbench.formats import samples_sidecar
 from frontierbench.formats.board import load_boards
 from frontierbench.formats.run import save_run
 
@@ -57,20 +58,25 @@ def varied_runs(n: int) -> list:
 
 
 def full_and_kept(tmp_path: Path, files: list[Path], boards: dict) -> tuple[bytes, bytes]:
-    """The leaderboard of `files` through the cache's kept state (what `frontierbench aggregate
-    --cache` does), and aggregated in full."""
+    """What the leaderboard of `files` writes (with its samples sidecar, if any), through the cache's
+    kept state (what `frontierbench aggregate --cache` does), and aggregated in full."""
     aggregate_into(files, boards, tmp_path / "kept", draws=200, cache=tmp_path / "cache", warn=lambda message: None)
     write_leaderboards(aggregate(files, boards, draws=200, warn=lambda message: None), tmp_path / "full")
-    return tuple((tmp_path / name / "toy" / "leaderboard.json").read_bytes() for name in ("kept", "full"))
+    return tuple(b"".join(path.read_bytes() for path in sorted((tmp_path / name / "toy").iterdir()))
+                 for name in ("kept", "full"))
 
 
-def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extended):
+@pytest.mark.parametrize("sidecar", [False, True], ids=["samples inline", "samples in a sidecar"])
+def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extended, monkeypatch, sidecar):
+    if sidecar:  # the kept path then holds the rounds as arrays (formats/sample_array.py), never listed
+        monkeypatch.setattr(samples_sidecar, "SIDECAR_MIN_SAMPLES", 20)
     write_board(tmp_path / "boards", board_definition("toy"))
     boards = load_boards(tmp_path / "boards")
     files = [save_run(record, tmp_path / "runs" / f"{record.run_id}.json") for record in varied_runs(6)]
     for n in range(2, 7):
         kept, full = full_and_kept(tmp_path, files[:n], boards)
         assert kept == full, f"after {n} runs"
+        assert (b'"samples_sidecar"' in kept) == sidecar
     assert extended == [1, 1, 1, 1]  # the first aggregate kept the state; each later one extended it
     assert state_paths(tmp_path / "cache")["json"].exists()
     assert len(list((tmp_path / "cache").glob("kept.history.*"))) == 1

@@ -177,17 +177,13 @@ def aggregate_into(inputs: list[str | Path], boards: dict[str, BoardDefinition],
         unchanged = False
         if kept is not None:
             try:
+                # No collection while extending: a history's millions of live objects would be walked
+                # again and again for the little cyclic garbage it makes. They are let go inside the
+                # pause (when _extend_into returns), so the collection after it walks only what is left.
                 with paused_gc():
-                    runs, load_warnings = new_runs(inputs, kept, loader, default_board=default_board,
-                                                   board_objectives=_objectives(boards), skip_invalid=skip_invalid)
-                    leaderboards, state = extend(kept, runs, boards, draws=draws, seed=seed, reliability=reliability,
-                                                 warn=warn, strict=strict, previous=previous, timings=timings)
-                for message in load_warnings:
-                    warn(message)
-                written = _written(leaderboards, out_dir, inputs)
-                loader.save()
-                _keep(Path(cache), state, loader, warn, reused=previous is not None)
-                return written
+                    return _extend_into(kept, inputs, boards, out_dir, Path(cache), loader, draws=draws, seed=seed,
+                                        default_board=default_board, reliability=reliability, strict=strict,
+                                        warn=warn, skip_invalid=skip_invalid, previous=previous, timings=timings)
             except NothingNew:  # the kept state holds exactly these runs: aggregated in full, not kept again,
                 unchanged = True  # with its groups' reliability reports (their inputs are the same)
                 previous = {**kept.reports, **(previous or {})}
@@ -201,6 +197,24 @@ def aggregate_into(inputs: list[str | Path], boards: dict[str, BoardDefinition],
         if parts and key is not None:  # (none where a board was inferred: its definition is not in the key)
             _keep(Path(cache), KeptState(key=key, **parts), loader, warn, reused=previous is not None)
         return written
+
+
+def _extend_into(kept: KeptState, inputs: list[str | Path], boards: dict[str, BoardDefinition], out_dir: str | Path,
+                 cache: Path, loader: RowsLoader, *, draws: int, seed: int, default_board: str | None,
+                 reliability: bool, strict: bool, warn: Warn, skip_invalid: bool,
+                 previous: dict[GroupKey, Any] | None, timings: dict[str, float] | None) -> list[Path]:
+    """Extend the kept state by the new runs among `inputs`, write the leaderboards and keep the next
+    state. Raises CannotExtend or NothingNew (aggregate.incremental) before anything is written."""
+    runs, load_warnings = new_runs(inputs, kept, loader, default_board=default_board,
+                                   board_objectives=_objectives(boards), skip_invalid=skip_invalid)
+    leaderboards, state = extend(kept, runs, boards, draws=draws, seed=seed, reliability=reliability, warn=warn,
+                                 strict=strict, previous=previous, timings=timings)
+    for message in load_warnings:
+        warn(message)
+    written = _written(leaderboards, out_dir, inputs)
+    loader.save()
+    _keep(cache, state, loader, warn, reused=previous is not None)
+    return written
 
 
 def _aggregate_in_full(inputs: list[str | Path], boards: dict[str, BoardDefinition], loader: RowsLoader, *,

@@ -17,6 +17,8 @@ from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.aggregate.pool_units import (HIGHER, ITEMS, LOWER, ROUNDS, PoolUnits, index_ranges, pool_units,
                                                row_points)
 from frontierbench.formats.run import Provenance
+from frontierbench.formats.sample_array import SampleArray
+from frontierbench.formats import samples_sidecar
 from frontierbench.stats.bootstrap import mean_interval
 from frontierbench.stats.grouped import grouped_median_intervals, run_spread
 from frontierbench.stats.nested import BETWEEN_PROCESSES, ONE_PROCESS_NOTE, WITHIN_ONE_PROCESS, unit_intervals
@@ -54,8 +56,8 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int, hold_arrays: bool = False
 def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, draws: int, seed: int,
                      hold_arrays: bool = False) -> dict[int, dict[str, MetricEstimate]]:
     """Each pool's estimate from its units (see the module's docstring for the rules). With
-    `hold_arrays` (leaderboards written at once, never handed out), each estimate also holds its
-    samples as the array they were listed from, for the sidecar."""
+    `hold_arrays` (leaderboards written at once, never handed out), the timed rounds of a board
+    certain to keep its samples in a sidecar are held as arrays, not listed."""
     n_pools = units.n_pools
     unit_pool = np.repeat(np.arange(n_pools), units.unit_medians.sizes())
     nested = unit_intervals(units.unit_medians.values, unit_pool, n_pools)
@@ -68,6 +70,7 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
     single_samples = units.samples.values[index_ranges(units.samples.bounds[:-1][single], sample_sizes[single])]
     rounds = grouped_median_intervals(single_samples, np.repeat(np.flatnonzero(single), sample_sizes[single]),
                                       n_pools)
+    arrays = _in_sidecar(units, entry_labels) if hold_arrays else np.zeros(n_pools, bool)
     estimates: dict[int, dict[str, MetricEstimate]] = defaultdict(dict)
     for p in range(n_pools):
         name = units.metric[p]
@@ -103,7 +106,7 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
                 " (log scale)" if nested["log_scale"][p] else "")
             fields.update(value=round_sig(float(nested["value"][p]), POINT_DIGITS), low=float(nested["low"][p]),
                           high=float(nested["high"][p]), estimator="median", interval="t",
-                          n=int(sample_sizes[p]), sample_kind="rounds", samples=units.samples.of(p).tolist(),
+                          n=int(sample_sizes[p]), sample_kind="rounds", samples=_samples(units, p, arrays[p]),
                           interval_scope=BETWEEN_PROCESSES, replicates=k,
                           unit_sizes=units.unit_sizes[unit_bounds[p]:unit_bounds[p + 1]].tolist())
         elif kind == ROUNDS:
@@ -111,7 +114,7 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
             prov["coverage"] = round_or_none(float(rounds["coverage"][p]))
             fields.update(value=round_sig(float(rounds["value"][p]), POINT_DIGITS), low=float(rounds["low"][p]),
                           high=float(rounds["high"][p]), estimator="median", interval="quantile",
-                          n=int(rounds["n"][p]), sample_kind="rounds", samples=units.samples.of(p).tolist(),
+                          n=int(rounds["n"][p]), sample_kind="rounds", samples=_samples(units, p, arrays[p]),
                           interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         elif by_units["replicates"][p] >= 2:
             k = int(by_units["replicates"][p])
@@ -127,10 +130,27 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
             if value is not None:
                 fields.update(interval_scope=WITHIN_ONE_PROCESS, interval_note=ONE_PROCESS_NOTE, replicates=1)
         fields["provenance"] = prov
-        made = estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
-        if kind == ROUNDS and hold_arrays:
-            made.hold_samples_array(units.samples.of(p))
+        estimates[int(units.entry[p])][name] = MetricEstimate.model_construct(**_estimate_defaults(fields))
     return dict(estimates)
+
+
+def _samples(units: PoolUnits, p: int, as_array: bool) -> list[float] | SampleArray:
+    values = units.samples.of(p)
+    return SampleArray(values) if as_array else values.tolist()
+
+
+def _in_sidecar(units: PoolUnits, entry_labels: list[tuple[str, ...]]) -> np.ndarray:
+    """Per pool: is its leaderboard (its board's) certain to keep its samples in a sidecar? So when
+    its boards' timed rounds alone reach SIDECAR_MIN_SAMPLES. Those pools' samples are held as
+    arrays (formats/sample_array.py) instead of being listed as ten million Python floats."""
+    board_of_pool = np.asarray([label[0] for label in entry_labels], dtype=object)[units.entry]
+    rounds = units.sampled_kind == ROUNDS
+    sizes = units.samples.sizes()
+    totals: dict[str, int] = defaultdict(int)
+    for board, size in zip(board_of_pool[rounds].tolist(), sizes[rounds].tolist()):
+        totals[board] += size
+    certain = {board for board, total in totals.items() if total >= samples_sidecar.SIDECAR_MIN_SAMPLES}
+    return rounds & np.isin(board_of_pool, list(certain)) if certain else np.zeros(units.n_pools, bool)
 
 
 def as_provenance(value: Provenance | str) -> Provenance:

@@ -110,18 +110,12 @@ class MetricEstimate(OpenModel):
     unit_sizes: list[Count] | None = None  # samples per process, in the order of `samples`
     provenance: JsonObject = Field(default_factory=dict)
 
-    # `samples` as the float64 array they were listed from, where aggregate made them: a sidecar is
-    # packed from it instead of converting ten million floats back (checked against the list's length).
-    _samples_array: Held | None = PrivateAttr(default=None)
-
-    def hold_samples_array(self, values: Any) -> None:
-        self._samples_array = Held(values)
-
     def samples_for_sidecar(self) -> Any:
-        held = self._samples_array.value if self._samples_array is not None else None
-        if held is not None and self.samples is not None and len(held) == len(self.samples):
-            return held
-        return self.samples
+        """The samples as save_leaderboard packs them: a SampleArray's array (formats/sample_array.py)
+        as it is, a list as it is."""
+        from frontierbench.formats.sample_array import SampleArray
+
+        return self.samples.array if isinstance(self.samples, SampleArray) else self.samples
 
     @model_validator(mode="after")
     def _costs_not_negative(self) -> MetricEstimate:
@@ -351,6 +345,8 @@ def _save(board: Leaderboard, path: Path) -> Path:
 
     prefix = sidecar_prefix(path)
     sidecar = use_sidecar(estimate.samples for estimate in board.estimates())
+    if not sidecar:
+        _list_sample_arrays(board)
     data = _json_dict(board, without_samples=sidecar)
     data.pop(SIDECAR_FIELD, None)  # where a loaded copy's samples came from: decided anew here
     _refuse_non_finite(data)
@@ -361,6 +357,16 @@ def _save(board: Leaderboard, path: Path) -> Path:
     write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
     remove_stale_sidecars(path.parent, prefix, data[SIDECAR_FIELD]["file"] if raw else None)
     return path
+
+
+def _list_sample_arrays(board: Leaderboard) -> None:
+    """Samples held as arrays, listed for a leaderboard that keeps them inline. (aggregate holds
+    them so only where a sidecar is certain; this keeps any other leaderboard writable.)"""
+    from frontierbench.formats.sample_array import SampleArray
+
+    for estimate in board.estimates():
+        if isinstance(estimate.samples, SampleArray):
+            estimate.samples = estimate.samples.tolist()
 
 
 def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
