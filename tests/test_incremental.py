@@ -191,7 +191,10 @@ def test_a_damaged_history_log_is_not_used(tmp_path, extended):
     full_and_kept(tmp_path, files[:2], boards)
     [log] = (tmp_path / "cache").glob("kept.history.*")
     text = log.read_bytes()
-    log.write_bytes(text.replace(b'"energy":1.', b'"energy":9.', 1))  # one digit, the same length: its CRC-32 differs
+    damaged = bytearray(text)  # one digit of a value, the same length: its CRC-32 differs
+    digit = text.rindex(b".") + 1
+    damaged[digit] = ord("9") if damaged[digit] != ord("9") else ord("8")
+    log.write_bytes(bytes(damaged))
     kept, full = full_and_kept(tmp_path, files, boards)
     assert kept == full
     assert extended == []

@@ -63,4 +63,4 @@ def test_leaderboards_and_site_are_written(main_job):
         assert group.reliability is not None, board
         assert (site / "index.html").exists()
     assert json.loads((work / "leaderboards" / "digits" / "leaderboard.json").read_text())["schema"] == \
-        "frontierbench.leaderboard/1"
+        "frontierbench.leaderboard/2"

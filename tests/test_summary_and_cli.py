@@ -109,7 +109,7 @@ def frontierbench_command(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize("file_format, schema_id", [("run", "frontierbench.run/1"),
-                                                    ("leaderboard", "frontierbench.leaderboard/1")])
+                                                    ("leaderboard", "frontierbench.leaderboard/2")])
 def test_frontierbench_schema_prints_a_valid_json_schema(file_format, schema_id):
     out = subprocess.run(frontierbench_command("schema", file_format), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,8 @@ from frontierbench.aggregate.history_log import pieces_of
 from frontierbench.aggregate.derived import derive_metrics
 from frontierbench.aggregate.generation import generation_figures
 from frontierbench.aggregate.pooling import Pooled
-from frontierbench.formats.leaderboard import HistoryPoint, LeaderboardEntry, MetricEstimate, history_text, point_json
+from frontierbench.formats.history_table import history_point, history_text, points_text, run_facts, table_metrics
+from frontierbench.formats.leaderboard import LeaderboardEntry, MetricEstimate
 from frontierbench.aggregate.tidy import Tidy
 
 
@@ -37,6 +38,9 @@ class EntryFacts:
     energy_method: str  # of its newest case whose energy was pooled; "unavailable" if none
     nodeids: list[str]
     runs: list[int]  # the runs it has a case in, oldest first (indices into the runs)
+    # The metrics of its history's table (formats/history_table.py): kept, so that a later run's
+    # points are appended as rows under the same ones.
+    history_metrics: list[str] | None = None
 
 
 def entry_facts(tidy: Tidy, cells: HistoryCells | None = None) -> list[EntryFacts | None]:
@@ -101,6 +105,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
     history as JSON text, and its run-level series."""
     run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
     run_ids = [meta[0] for meta in run_meta]
+    runs = run_facts(run_meta)  # as each leaderboard's inputs will say
     cells = history_cells(tidy, pooled.points)
     entry_pairs = np.searchsorted(cells.pair_entry, np.arange(len(tidy.entry_labels) + 1)).tolist()
     point_values = _point_values(cells)
@@ -121,7 +126,8 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
         made.history = history
         made.changes = detect_changes(history, series.get(entry_id, {}))
         if parts is not None:
-            history_texts[entry_id] = history_text(history)
+            facts.history_metrics = table_metrics(history)
+            history_texts[entry_id] = history_text(history, runs, facts.board_version, facts.history_metrics)
             made.hold_history_json(history_texts[entry_id])
         entries[entry_id] = made
     if parts is not None:
@@ -129,18 +135,32 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
     return entries
 
 
-def point_texts(cells: HistoryCells, tidy: Tidy) -> list[list[bytes]]:
-    """Per entry id, the JSON text of each of its history points (one per run it has a case in),
-    as history_text writes them: what aggregate.incremental appends to a kept history."""
-    import orjson
-
+def point_texts(cells: HistoryCells, tidy: Tidy, metrics: list[list[str] | None]) -> list[bytes]:
+    """Per entry id, the JSON text of its history points (one per run it has a case in) as they lie
+    in its history's table (formats/history_table.py) under `metrics` (its table's, where it has
+    one already; else its new points' own, and the text is then the whole table's but its closing
+    brackets): what aggregate.incremental appends to a kept history. Each entry's metrics are set
+    in `metrics`. Raises ValueError for a point with a metric its table does not have."""
     run_meta = [(run.record.run_id, run.record.started_at, run.git_commit) for run in tidy.runs]
+    runs = run_facts(run_meta)
     values = _point_values(cells)
     versions = tidy.cases.drop_duplicates("entry_id").set_index("entry_id")["board_version"]
-    out: list[list[bytes]] = [[] for _ in range(len(tidy.entry_labels))]
+    points: list[list[Any]] = [[] for _ in range(len(tidy.entry_labels))]
     for pair, (entry_id, run) in enumerate(zip(cells.pair_entry.tolist(), cells.pair_run.tolist())):
-        point = history_point(*run_meta[run], str(versions[entry_id]), values[pair])
-        out[entry_id].append(orjson.dumps(point_json(point), option=orjson.OPT_SORT_KEYS))
+        points[entry_id].append(history_point(*run_meta[run], str(versions[entry_id]), values[pair]))
+    out: list[bytes] = []
+    for entry_id, history in enumerate(points):
+        if not history:
+            out.append(b"")
+            continue
+        version = str(versions[entry_id])
+        if metrics[entry_id] is None:
+            metrics[entry_id] = table_metrics(history)
+            out.append(history_text(history, runs, version, metrics[entry_id])[:-2])
+            continue
+        if not set(table_metrics(history)) <= set(metrics[entry_id]):
+            raise ValueError(f"entry {tidy.entry_labels[entry_id][3]!r}: a new metric in its history")
+        out.append(points_text(history, runs, version, metrics[entry_id]))
     return out
 
 
@@ -186,38 +206,3 @@ def _sorted_unique_per_entry(entry: np.ndarray, values: pd.Series, n_entries: in
     names = np.asarray(uniques, dtype=object)[keys % max(len(uniques), 1)].tolist()
     bounds = np.searchsorted(keys // max(len(uniques), 1), np.arange(n_entries + 1)).tolist()
     return [[str(n) for n in names[bounds[e]:bounds[e + 1]]] for e in range(n_entries)]
-
-
-_HISTORY_FIELDS = frozenset(HistoryPoint.model_fields)
-
-
-def _history_point_fast(run_id: str, started_at: str, git_commit: str | None, board_version: str,
-                        values: dict[str, float | None]) -> HistoryPoint:
-    # What model_construct does, without its per-field default handling (40x faster). The inputs
-    # are already typed correctly; `_check_history_point` proves the result equals validation's.
-    point = HistoryPoint.__new__(HistoryPoint)
-    object.__setattr__(point, "__dict__", {"run_id": run_id, "started_at": started_at, "git_commit": git_commit,
-                                           "board_version": board_version, "values": values,
-                                           "__pydantic_extra__": {}})
-    # One frozen set shared by every point (a million sets were 200 MB): nothing assigns to a
-    # history point's fields, and an assignment would fail loudly instead of touching the others.
-    object.__setattr__(point, "__pydantic_fields_set__", _HISTORY_FIELDS)
-    object.__setattr__(point, "__pydantic_private__", None)
-    return point
-
-
-def _check_history_point() -> Callable[..., HistoryPoint]:
-    args = ("r", "2024-01-01T00:00:00", None, "1", {"a": 1.5, "b": None})
-    try:
-        fast = _history_point_fast(*args)
-        slow = HistoryPoint(run_id=args[0], started_at=args[1], git_commit=args[2], board_version=args[3],
-                            values=args[4])
-        if fast.model_dump(mode="json") == slow.model_dump(mode="json") and fast == slow:
-            return _history_point_fast
-    except Exception:  # a pydantic whose internals differ: fall back to validation
-        pass
-    return lambda run_id, started_at, git_commit, board_version, values: HistoryPoint(
-        run_id=run_id, started_at=started_at, git_commit=git_commit, board_version=board_version, values=values)
-
-
-history_point = _check_history_point()

@@ -1,9 +1,9 @@
-"""Every entry's history, as the JSON text its leaderboard holds, in one append-only file.
+"""Every entry's history, as the JSON text its leaderboard holds (a table), in one append-only file.
 
 A history only grows at its end: each aggregate that extends a kept state (aggregate.incremental)
 appends each entry's new points to the log and notes where they lie, so a million-point history
 is not written again for every run. The kept JSON (aggregate.kept_state) names the log, its valid
-length and each entry's chunks; an entry's text is its chunks joined. Appends reach the disk
+length and each entry's chunks; an entry's text is its chunks joined, and the table closed. Appends reach the disk
 (fsync) before the JSON that names them is written, so a crash leaves at most bytes past the valid
 length, which the next append overwrites; the CRC-32 of the valid length, kept with it, finds a
 damaged log (and the appends of another aggregate, which the cache's lock keeps out). Once an
@@ -36,13 +36,18 @@ class HistoryLog:
 
 
 def history_text(pieces: list[Any]) -> bytes:
-    """An entry's history, as JSON text, from its pieces (each some of its points, comma-separated)."""
-    return b"[" + b",".join(pieces) + b"]"
+    """An entry's history, as JSON text (a table: formats/history_table.py), from its pieces: the
+    first holds the table's start and its first points, each later one more points."""
+    return b",".join(pieces) + b"]}"
 
 
-def pieces_of(text: bytes) -> list[Any]:
-    """The pieces of a history's JSON text: the text inside its brackets (none for no point)."""
-    return [memoryview(text)[1:-1]] if len(text) > 2 else []
+def pieces_of(text: bytes | None) -> list[Any]:
+    """The pieces of a history's JSON text (a table, or none): all of it but the closing brackets."""
+    if not text or text == b"[]":
+        return []
+    if not text.endswith(b"]}"):
+        raise ValueError("a history's text is not a table")
+    return [memoryview(text)[:-2]]
 
 
 def read_pieces(directory: Path, log: HistoryLog) -> list[list[Any]] | None:

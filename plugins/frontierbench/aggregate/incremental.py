@@ -106,7 +106,12 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     clock("appending units")
     cells = history_cells(tidy, points)
     new_series = run_level_series(cells)
-    texts = point_texts(cells, tidy)
+    table_metrics = [facts[merged].history_metrics if facts[merged] is not None else None
+                     for merged in new_ids.tolist()]
+    try:
+        texts = point_texts(cells, tidy, table_metrics)
+    except ValueError as exc:  # its rows, written under other metrics, would all change
+        raise CannotExtend(str(exc)) from None
     for new, facts_new in enumerate(new_facts):
         if facts_new is None:
             continue
@@ -114,8 +119,9 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         facts_new = replace(facts_new, runs=[first_run + r for r in facts_new.runs])
         before = facts[merged]
         length = len(before.runs) if before is not None else 0
+        facts_new.history_metrics = table_metrics[new]
         facts[merged] = facts_new if before is None else _appended_facts(before, facts_new)
-        added[merged] = b",".join(texts[new])  # a piece of its own: pieces are joined with commas
+        added[merged] = texts[new]  # a piece of its own: pieces are joined with commas
         history[merged] = history[merged] + [added[merged]]
         series[merged] = _appended_series(series.get(merged, {}), new_series.get(new, {}), length)
 

@@ -1,4 +1,4 @@
-"""The leaderboard: one versioned JSON per board (schema "frontierbench.leaderboard/1").
+"""The leaderboard: one versioned JSON per board (schema "frontierbench.leaderboard/2").
 
 A leaderboard holds one *group* per (hardware class, board version): results from different
 groups are never ranked together. Each group carries its entries' metric estimates (with their
@@ -47,9 +47,10 @@ from frontierbench.formats.names import check_slug
 SIDECAR_FIELD = "samples_sidecar"
 
 LEADERBOARD_SCHEMA_NAME = "frontierbench.leaderboard"
-LEADERBOARD_SCHEMA_VERSION = 1
+LEADERBOARD_SCHEMA_VERSION = 2
 LEADERBOARD_SCHEMA = f"{LEADERBOARD_SCHEMA_NAME}/{LEADERBOARD_SCHEMA_VERSION}"
-LEADERBOARD_MIGRATIONS: dict[int, Migration] = {}
+# 2 adds the table form of a history (formats/history_table.py); a schema 1 file is a valid 2 as it is.
+LEADERBOARD_MIGRATIONS: dict[int, Migration] = {1: lambda data: data}
 
 
 class Objective(BaseModel):
@@ -133,6 +134,18 @@ class HistoryPoint(OpenModel):
     values: dict[str, Number | None] = Field(default_factory=dict)
 
 
+class HistoryTable(BaseModel):
+    """An entry's history as written from schema 2 on (formats/history_table.py): one row per point,
+    `[run_id, its value of each of metrics]`, where the point says nothing else (its run's start time
+    and commit are the leaderboard input's, its board version its group's); any other point whole,
+    as an object. Read back, it is the list of points again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[str]
+    points: list[HistoryPoint | list[str | Number | None]]
+
+
 class Change(OpenModel):
     """A step in an entry's history: the metric moved to a new level at `run_id` (the first run
     after the step) and stayed there. `ratio` is after / before, `low`/`high` its 95% interval."""
@@ -157,7 +170,9 @@ class LeaderboardEntry(OpenModel):
     energy_method: str = "unavailable"
     on_front: Flag = False
     dominated_by: list[str] = Field(default_factory=list)
-    history: list[HistoryPoint] = Field(default_factory=list)
+    # One point per run, oldest first. A file may hold it as a HistoryTable; the Leaderboard it is
+    # read in turns that back into the list of points (its inputs say each row's run).
+    history: list[HistoryPoint] | HistoryTable = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
     # The history as the JSON text it is written as, where already made (history_text): an entry
     # that aggregate.incremental extended holds only this, and `history` stays empty.
@@ -219,6 +234,20 @@ class Leaderboard(BaseModel):
     samples_sidecar: JsonObject | None = None
 
     @model_validator(mode="after")
+    def _history_points(self) -> Leaderboard:
+        """Each history written as a table, as its list of points again."""
+        from frontierbench.formats.history_table import expanded, input_facts
+
+        runs = None
+        for g, group in enumerate(self.groups):
+            for e, entry in enumerate(group.entries):
+                if isinstance(entry.history, HistoryTable):
+                    runs = input_facts(self.inputs) if runs is None else runs
+                    entry.history = expanded(entry.history, runs, group.board_version,
+                                             f"groups.{g}.entries.{e}.history")
+        return self
+
+    @model_validator(mode="after")
     def _consistent(self) -> Leaderboard:
         """What every reader relies on: a safe board slug (it names folders), a primary among at
         least one objective (no objective twice), unique entry names per group and one group per (hardware
@@ -253,7 +282,18 @@ class Leaderboard(BaseModel):
         return self
 
     def to_json_dict(self) -> dict[str, Any]:
+        """What save_leaderboard writes, as plain JSON values (samples inline)."""
+        import orjson
+
+        from frontierbench.formats.history_table import history_value, input_facts
+
         data = self.model_dump(mode="json", by_alias=True)
+        runs = input_facts(self.inputs)
+        for group_data, group in zip(data["groups"], self.groups):
+            for entry_data, entry in zip(group_data["entries"], group.entries):
+                held = entry.history_json()
+                entry_data["history"] = (orjson.loads(held) if held is not None
+                                         else history_value(entry.history, runs, group.board_version))
         if not self.inferred:
             del data["inferred"]  # leaderboards of defined boards keep their exact bytes
         if self.samples_sidecar is None:
@@ -370,9 +410,12 @@ def _list_sample_arrays(board: Leaderboard) -> None:
 
 
 def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
-    """board.to_json_dict(), built faster: history points (up to a million) are copied as the plain
-    dicts they hold instead of serialised field by field, and samples bound for a sidecar are not
-    converted at all."""
+    """board.to_json_dict(), built faster and smaller: histories (up to a million points) are written
+    as tables (formats/history_table.py), and samples bound for a sidecar are not converted at all."""
+    import orjson
+
+    from frontierbench.formats.history_table import history_text, input_facts
+
     entry_exclude: dict[str, Any] = {"history": True}
     if without_samples:
         entry_exclude["metrics"] = {"__all__": {"samples"}}
@@ -382,34 +425,13 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
         del data["inferred"]
     if board.samples_sidecar is None:
         del data[SIDECAR_FIELD]
+    runs = input_facts(board.inputs)
     for group_data, group in zip(data["groups"], board.groups):
         for entry_data, entry in zip(group_data["entries"], group.entries):
-            if entry.history_json() is not None:
-                import orjson
-
-                entry_data["history"] = orjson.Fragment(entry.history_json())
-            else:
-                entry_data["history"] = [point_json(point) for point in entry.history]
+            held = entry.history_json()
+            entry_data["history"] = orjson.Fragment(
+                held if held is not None else history_text(entry.history, runs, group.board_version))
     return data
-
-
-def history_text(history: list[HistoryPoint]) -> bytes:
-    """An entry's history as the JSON text save_leaderboard writes for it."""
-    import orjson
-
-    return orjson.dumps([point_json(point) for point in history], option=orjson.OPT_SORT_KEYS)
-
-
-_POINT_FIELDS = tuple(HistoryPoint.model_fields)
-
-
-def point_json(point: HistoryPoint) -> dict[str, Any]:
-    # Its fields are plain JSON already (strings, a dict of floats or None): what model_dump gives,
-    # as tests/test_samples_sidecar.py checks against it.
-    fields = point.__dict__
-    data = {name: fields[name] for name in _POINT_FIELDS}
-    extra = point.__pydantic_extra__
-    return {**data, **extra} if extra else data
 
 
 def _estimate_pairs(data: dict[str, Any], board: Leaderboard) -> Iterator[tuple[dict[str, Any], list[float] | None]]:
