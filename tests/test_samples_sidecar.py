@@ -131,3 +131,17 @@ def test_the_fast_writer_gives_what_the_models_dump(tmp_path):
     path = save_leaderboard(board, tmp_path / "again.json")
     assert json.loads(path.read_text()) == board.to_json_dict()
     assert load_leaderboard(path) == board
+
+
+def test_the_sidecar_holds_exactly_what_np_save_writes(tmp_path, monkeypatch):
+    """The sidecar is written part by part, never joined in memory: the bytes np.save gives."""
+    import io
+
+    import numpy as np
+
+    use_sidecars(monkeypatch)
+    path = aggregated(tmp_path)
+    sidecar = path.parent / json.loads(path.read_text())["samples_sidecar"]["file"]
+    expected = io.BytesIO()
+    np.save(expected, np.load(sidecar), allow_pickle=False)
+    assert sidecar.read_bytes() == expected.getvalue()

@@ -32,16 +32,19 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> Path:
-    """`durable=False`: atomic, but without waiting for the disk (fsync), for caches whose damage
-    is detected when read and whose loss costs only time."""
+def write_bytes_atomic(path: Path, data: bytes | list[Any], *, durable: bool = True) -> Path:
+    """`data`: the bytes, or a list of buffers (bytes, C-contiguous arrays) written one after another,
+    so a large file need not be joined in memory first. `durable=False`: atomic, but without
+    waiting for the disk (fsync), for caches whose damage is detected when read and whose loss
+    costs only time."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for part in data if isinstance(data, list) else [data]:
+                handle.write(memoryview(part).cast("B"))
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
