@@ -21,7 +21,7 @@ def history_leaderboard(tmp_path, runs: int = 4):
     for r in range(runs):
         cases = [case(name, wall_time=[0.01 * (r + 1), 0.011 * (r + 1)], accuracy=[1.0, 0.0, 1.0], energy=2.0 + r)
                  for name in ("a", "b")]
-        record = run_record(cases, run_id=f"run-{r}", started_at=f"2024-03-0{r + 1}T00:00:00+00:00")
+        record = run_record(cases, run_id=f"run-{r}", started_at=f"2024-03-{r + 1:02d}T00:00:00+00:00")
         record.environment.git = {"commit": f"{r:040x}", "branch": "main", "dirty": False}
         files.append(save_run(record, tmp_path / "runs" / f"run-{r}.json"))
     [board] = aggregate(files, load_boards(tmp_path / "boards"), draws=50, warn=lambda message: None).values()
@@ -93,3 +93,17 @@ def test_a_bad_row_is_refused_naming_the_file_and_field(tmp_path, row, problem):
     where = r"'groups\.0\.entries\.1\.history\.points\.2'"
     with pytest.raises(RecordError, match=rf"leaderboard\.json: .*{where}: {problem}"):
         load_leaderboard(path)
+
+
+@pytest.mark.parametrize("spoil, field", [
+    (lambda entry: entry.metrics["wall_time"].run_values.__setitem__(9, float("nan")),
+     r"groups\.0\.entries\.0\.metrics\.wall_time\.run_values\.9' is nan"),
+    (lambda entry: entry.metrics["energy"].provenance.update(meter={"watts": [1.0, float("inf")]}),
+     r"groups\.0\.entries\.0\.metrics\.energy\.provenance\.meter\.watts\.1' is inf"),
+])
+def test_a_number_json_cannot_hold_is_refused_naming_its_field(tmp_path, spoil, field):
+    board, path = history_leaderboard(tmp_path, runs=10)
+    spoil(board.groups[0].entries[0])
+    with pytest.raises(ValueError, match=field):
+        save_leaderboard(board, path)
+    assert load_leaderboard(path) != board  # the file written before is left as it was

@@ -3,10 +3,10 @@
 A history only grows at its end: each aggregate that extends a kept state (aggregate.incremental)
 appends each entry's new points to the log and notes where they lie, so a million-point history
 is not written again for every run. The kept JSON (aggregate.kept_state) names the log, its valid
-length and each entry's chunks; an entry's text is its chunks joined, and the table closed. Appends reach the disk
-(fsync) before the JSON that names them is written, so a crash leaves at most bytes past the valid
-length, which the next append overwrites; the CRC-32 of the valid length, kept with it, finds a
-damaged log (and the appends of another aggregate, which the cache's lock keeps out). Once an
+length and each entry's chunks; an entry's text is its chunks joined, and the table closed. Appends
+go past the valid length, which the next append overwrites; the CRC-32 of the valid length, kept
+with it, finds a log that a crash left short or damaged (it is then not used; nothing here waits
+for the disk), and the appends of another aggregate, which the cache's lock keeps out. Once an
 entry has MAX_CHUNKS chunks, the log is written afresh under a new name (and the old one removed
 once nothing names it).
 """
@@ -79,8 +79,6 @@ def write_log(directory: Path, pieces: list[list[Any]], log: HistoryLog | None,
                 chunks[entry] = chunks[entry] + [[offset, len(text)]]
                 offset += len(text)
         handle.truncate()
-        handle.flush()
-        os.fsync(handle.fileno())
     return HistoryLog(log.name, offset, chunks, crc)
 
 
@@ -92,7 +90,7 @@ def _fresh(directory: Path, pieces: list[list[Any]]) -> HistoryLog:
         chunks.append([[offset, len(text)]] if text else [])
         offset += len(text)
     content = b"".join(texts)
-    write_bytes_atomic(directory / name, content)
+    write_bytes_atomic(directory / name, content, durable=False)
     return HistoryLog(name, offset, chunks, zlib.crc32(content))
 
 

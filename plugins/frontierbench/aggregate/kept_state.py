@@ -10,9 +10,10 @@ Three files in DIR, the JSON last:
   histories lie, the `key` (everything the result depends on besides the runs: boards, options,
   the code) and a `generation` that the arrays file starts with, so files of two different
   aggregates are never read as one.
-The log and the arrays reach the disk (fsync) before the JSON naming them is written (atomically),
-and the JSON keeps the CRC-32 of each; a missing, foreign, damaged or inconsistent state is simply
-not used: the aggregate is then computed in full. aggregate.pipeline.aggregate_into holds the
+The JSON is written last (atomically) and keeps the CRC-32 of the arrays and of the log; a missing,
+foreign, damaged or inconsistent state is simply not used: the aggregate is then computed in full.
+So nothing here waits for the disk (fsync): a state a crash left half-written is found when read,
+and costs one full aggregate. aggregate.pipeline.aggregate_into holds the
 cache's lock (`kept.lock`) from reading the state to keeping the next one, so two aggregates
 sharing a cache take turns.
 """
@@ -141,8 +142,8 @@ ALIGN = 64
 
 def _save_arrays(path: Path, generation: str, arrays: dict[str, np.ndarray]) -> dict[str, list[Any]]:
     """The arrays back to back in one file after the generation (each at a multiple of ALIGN bytes),
-    written atomically and durably: the JSON naming them is written after, so it never names
-    arrays that did not reach the disk. Returns where each lies: [offset, dtype, length]."""
+    written atomically (not waited for on disk: the JSON naming them keeps their CRC-32). Returns
+    where each lies: [offset, dtype, length]."""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     index: dict[str, list[Any]] = {}
     try:
@@ -159,8 +160,6 @@ def _save_arrays(path: Path, generation: str, arrays: dict[str, np.ndarray]) -> 
                 handle.write(data)
                 offset, crc = offset + array.nbytes, zlib.crc32(data, crc)
             index["crc32"] = [offset, "", crc]  # of the whole file, `offset` bytes
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:

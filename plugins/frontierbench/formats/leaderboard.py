@@ -450,28 +450,49 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
     points are left out: each is one run's own value, already refused where it entered if not."""
     import numpy as np
 
-    def check(value: Any, where: str) -> None:
+    def bad(value: Any) -> list[Any] | None:
+        """The path to value's first non-finite number, innermost first (built only for that one:
+        a history's leaderboard holds a hundred thousand numbers outside its lists)."""
         kind = type(value)
         if kind is float:
-            if not math.isfinite(value):
-                raise ValueError(f"field '{where}' is {value}, which JSON cannot hold")
-        elif kind is dict:
+            return None if math.isfinite(value) else []
+        if kind is dict:
             for key, item in value.items():
-                check(item, f"{where}.{key}")
-        elif kind is list:
-            first = type(value[0]) if value else None
+                kind = type(item)
+                if kind is float:
+                    if not math.isfinite(item):
+                        return [key]
+                elif kind is dict or kind is list:
+                    path = bad(item)
+                    if path is not None:
+                        return path + [key]
+            return None
+        if kind is list and value:
+            first = type(value[0])
             if (first is str or first is int) and set(map(type, value)) == {first}:  # names, sizes
-                return
-            if value and type(value[0]) is float and len(value) > 8:  # samples, run values: at once
+                return None
+            if first is float and len(value) > 8:  # samples, run values: at once
                 try:
                     if math.isfinite(sum(value)):  # a NaN or an infinity makes the sum one
-                        return
+                        return None
                     if np.isfinite(np.asarray(value, dtype=np.float64)).all():  # the sum overflowed
-                        return
+                        return None
                 except (TypeError, ValueError):  # not all numbers: item by item below
                     pass
             for index, item in enumerate(value):
-                check(item, f"{where}.{index}")
+                path = bad(item)
+                if path is not None:
+                    return path + [index]
+        return None
+
+    def check(value: Any, where: str) -> None:
+        path = bad(value)
+        if path is not None:
+            found: Any = value
+            for step in reversed(path):
+                found = found[step]
+            field = ".".join([where, *map(str, reversed(path))])
+            raise ValueError(f"field '{field}' is {found}, which JSON cannot hold")
 
     for g, group in enumerate(data["groups"]):
         for key, value in group.items():
