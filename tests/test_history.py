@@ -102,3 +102,26 @@ def test_site_refuses_a_commit_address_that_is_not_http_with_a_commit_placeholde
     for bad in ("javascript:alert(1)/{commit}", "https://example.org/commit/", "file:///etc/{commit}"):
         assert cli(["site", str(history_board), "-o", str(tmp_path / "site"), "--commit-url", bad]) == 2
         assert "--commit-url" in capsys.readouterr().err
+
+
+def test_series_known_quiet_at_once_are_those_find_steps_finds_no_step_in():
+    """A history's thousands of series are screened together (certainly_without_steps); every one
+    it calls quiet is one find_steps, run on its own, finds no step in, and most quiet ones are."""
+    from frontierbench.stats.changepoints import _row_medians, certainly_without_steps
+    from frontierbench.stats.grouped import median_of
+
+    rng = np.random.default_rng(11)
+    series = []
+    for i in range(600):
+        n = (20, 21, 57)[i % 3]
+        values = np.exp(rng.normal(0.0, 0.03, n))
+        if i % 4 == 0:
+            values[n // 2:] *= rng.choice([1.02, 1.05, 1.2])  # a step, some hard to see
+        series.append(values)
+    series += [np.ones(20), np.array([1.0, 2.0, 3.0]), np.array([1.0, -1.0, 1.0, 1.0, 2.0])]
+    quiet = certainly_without_steps(series)
+    steps = [find_steps(values) for values in series]
+    assert all(not found for found, certain in zip(steps, quiet) if certain)
+    assert quiet[[not found for found in steps]].mean() > 0.9
+    rows = np.stack([s for s in series if len(s) == 21])
+    assert _row_medians(rows).tolist() == [median_of(row) for row in rows]  # to the bit

@@ -11,17 +11,32 @@ from __future__ import annotations
 import numpy as np
 
 from frontierbench.formats.leaderboard import Change, HistoryPoint
-from frontierbench.stats.changepoints import find_steps
+from frontierbench.stats.changepoints import certainly_without_steps, find_steps
 from frontierbench.stats.rounding import round_sig
 
 
+Series = dict[int, dict[str, tuple[np.ndarray, np.ndarray]]]  # entry id -> metric -> (positions, values)
+
+
+def quiet_series(series: Series) -> dict[int, set[str]]:
+    """Per entry id, the metrics whose series certainly have no step (find_steps would find none),
+    found for all the entries at once (stats.changepoints.certainly_without_steps): detect_changes
+    skips them."""
+    keys = [(entry, metric) for entry, by_metric in series.items() for metric in by_metric]
+    quiet: dict[int, set[str]] = {}
+    for (entry, metric), certain in zip(keys, certainly_without_steps([series[e][m][1] for e, m in keys]).tolist()):
+        if certain:
+            quiet.setdefault(entry, set()).add(metric)
+    return quiet
+
+
 def detect_changes(history: list[HistoryPoint], series: dict[str, tuple[np.ndarray, np.ndarray]], *,
-                   min_effect: float = 0.02) -> list[Change]:
+                   min_effect: float = 0.02, quiet: frozenset[str] | set[str] = frozenset()) -> list[Change]:
     """The steps of every metric in one entry's history (its run_level_series), oldest first, then
-    by metric."""
+    by metric. `quiet`: metrics whose series are known to have none (quiet_series)."""
     changes = []
     for metric, (positions, values) in sorted(series.items()):
-        if values.size < 4 or np.any(values <= 0):
+        if values.size < 4 or metric in quiet or np.any(values <= 0):
             continue
         for step in find_steps(values, min_effect=min_effect):
             first = history[int(positions[step.index])]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from frontierbench.formats.board import BoardDefinition
-from frontierbench.aggregate.changes import detect_changes
+from frontierbench.aggregate.changes import detect_changes, quiet_series
 from frontierbench.aggregate.history import HistoryCells, history_cells, run_level_series
 from frontierbench.aggregate.history_log import pieces_of
 from frontierbench.aggregate.derived import derive_metrics
@@ -111,6 +111,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
     point_values = _point_values(cells)
     pair_runs = cells.pair_run.tolist()
     series = run_level_series(cells)
+    quiet = quiet_series(series)
 
     entries: dict[int, LeaderboardEntry] = {}
     all_facts = entry_facts(tidy, cells)
@@ -124,7 +125,7 @@ def build_entries(tidy: Tidy, pooled: Pooled, boards: dict[str, BoardDefinition]
         history = [make(*run_meta[pair_runs[pair]], facts.board_version, point_values[pair])
                    for pair in range(entry_pairs[entry_id], entry_pairs[entry_id + 1])]
         made.history = history
-        made.changes = detect_changes(history, series.get(entry_id, {}))
+        made.changes = detect_changes(history, series.get(entry_id, {}), quiet=quiet.get(entry_id, set()))
         if parts is not None:
             facts.history_metrics = table_metrics(history)
             history_texts[entry_id] = history_text(history, runs, facts.board_version, facts.history_metrics)

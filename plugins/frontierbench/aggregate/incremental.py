@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from frontierbench.aggregate.entries import EntryFacts, entry_facts, make_entry, point_texts
-from frontierbench.aggregate.changes import detect_changes
+from frontierbench.aggregate.changes import detect_changes, quiet_series
 from frontierbench.aggregate.history import history_cells, run_level_series
 from frontierbench.aggregate.cache import RowsLoader
 from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, load_inputs
@@ -129,12 +129,14 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     estimates = pooled_estimates(units, merged_labels, draws=draws, seed=seed, hold_arrays=True)
     clock("estimates")
     run_ids = [run.run_id for run in runs]
+    quiet = quiet_series(series)
     entries = {}
     for entry_id, entry_facts_ in enumerate(facts):
         if entry_facts_ is None:
             continue
         made = make_entry(entry_facts_, estimates.get(entry_id, {}), boards[entry_facts_.board], run_ids)
-        made.changes = detect_changes(_RunPoints(runs, entry_facts_.runs), series.get(entry_id, {}))
+        made.changes = detect_changes(_RunPoints(runs, entry_facts_.runs), series.get(entry_id, {}),
+                                      quiet=quiet.get(entry_id, set()))
         made.hold_history_json(history_text(history[entry_id]))
         entries[entry_id] = made
 

@@ -416,9 +416,10 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
 
     from frontierbench.formats.history_table import history_text, input_facts
 
-    # Run values (a thousand per estimate in a history) are put in as the lists of floats they are,
-    # not serialised one by one; samples bound for a sidecar are left out.
-    entry_exclude: dict[str, Any] = {"history": True,
+    # Run values (a thousand per estimate in a history) and each entry's run ids are put in as the
+    # lists of floats and strings they are, not serialised one by one; samples bound for a sidecar
+    # are left out.
+    entry_exclude: dict[str, Any] = {"history": True, "runs": True,
                                      "metrics": {"__all__": {"samples", "run_values"} if without_samples
                                                  else {"run_values"}}}
     data = board.model_dump(mode="json", by_alias=True,
@@ -433,6 +434,7 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
             held = entry.history_json()
             entry_data["history"] = orjson.Fragment(
                 held if held is not None else history_text(entry.history, runs, group.board_version))
+            entry_data["runs"] = entry.runs
             for name, estimate in entry.metrics.items():
                 entry_data["metrics"][name]["run_values"] = estimate.run_values
     return data
