@@ -1,7 +1,8 @@
 """`bench_aggregate.py --from-files`: aggregate from run-record files, against a naive baseline.
 
-Every measurement runs in its own process pinned to one core and reports its own wall time, CPU
-time and peak RSS (ru_maxrss), so one figure's memory never leaks into another's:
+Every measurement runs in its own process pinned to one core, counted whole (interpreter start,
+imports, work, exit: what running the command costs) by the kernel's accounting of that process
+(wall time, CPU time and peak RSS from wait4), so one figure's memory never leaks into another's:
 
 - naive: json.load every file, one pandas row per (case, metric), a groupby median per (board,
   hardware class, entry, metric), written as JSON. What a hand-written script would do; no
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -84,28 +84,36 @@ def frontierbench(files: list[str], out: str, boards_dir: str, cache: str | None
 
 
 def child(mode: str, spec: str) -> None:
-    """Run one measurement in this process and print its figures as JSON."""
+    """Run one measurement in this process, pinned to one core (measure() counts it)."""
     args = json.loads(spec)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    start, cpu = time.perf_counter(), time.process_time()
     if mode == "naive":
         naive(args["files"], args["out"])
     else:
         frontierbench(args["files"], args["out"], args["boards"], args.get("cache"))
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(json.dumps({"wall": wall, "cpu": cpu, "peak": peak}))
 
 
 def measure(mode: str, **spec) -> dict[str, float]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, str(HERE / "bench_aggregate.py"), "--child", mode, json.dumps(spec)],
-                          capture_output=True, text=True, env=env)
-    if done.returncode != 0:  # e.g. killed for memory on a shared machine: say so, keep the others
-        print(f"  {mode}: failed with exit code {done.returncode}: {done.stderr.strip()[-300:]}")
+    """One measurement in its own process, counted whole (interpreter start, imports, the work and
+    its exit), as a user running the command pays for it: wall time here, CPU time and peak RSS
+    from the kernel's accounting of that process (wait4). numpy gets small pages, as the
+    frontierbench command gives it (frontierbench/cli.py); the naive pass too."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               NUMPY_MADVISE_HUGEPAGE="0")
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: the child is reaped by wait4 below
+        start = time.perf_counter()
+        child_process = subprocess.Popen([sys.executable, str(HERE / "bench_aggregate.py"), "--child", mode,
+                                          json.dumps(spec)], stdout=subprocess.DEVNULL, stderr=err, env=env)
+        _, status, usage = os.wait4(child_process.pid, 0)
+        wall = time.perf_counter() - start
+        child_process.returncode = code = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        message = err.read().decode(errors="replace").strip()[-300:]
+    if code != 0:  # e.g. killed for memory on a shared machine: say so, keep the others
+        print(f"  {mode}: failed with exit code {code}: {message}")
         return {"wall": float("nan"), "cpu": float("nan"), "peak": float("nan")}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024}
 
 
 def report(rows: int, n_runs: int, n_entries: int) -> None:

@@ -124,3 +124,16 @@ def test_frontierbench_schema_rejects_an_unknown_format():
     out = subprocess.run(frontierbench_command("schema", "spreadsheet"), capture_output=True, text=True)
     assert out.returncode == 2
     assert "invalid choice: 'spreadsheet'" in out.stderr
+
+
+@pytest.mark.parametrize("user_value, hugepages", [(None, False), ("1", True)])
+def test_the_commands_run_numpy_with_small_pages_unless_told_otherwise(user_value, hugepages):
+    """numpy's 2 MB pages cost a history's aggregate most of a second of kernel time (docs/performance.md)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if user_value is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = user_value
+    code = "import frontierbench.cli, numpy._core.multiarray as m; print(m._get_madvise_hugepage())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == str(hugepages)

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from frontierbench import __version__
 from frontierbench.formats.run import RecordError
+
+# numpy asks Linux for 2 MB pages for each large array (madvise). Where the kernel then compacts
+# memory to find them (transparent hugepage defrag "madvise", the Debian and Ubuntu default), adding
+# one run to a million-row history spent about 0.8 s of its 5 s there (docs/performance.md). A
+# command's arrays live for a second or less, so small pages serve them better. Set before numpy is
+# imported (no command module is imported yet); a value the user set is kept.
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 COMMANDS = {
     "run": ("frontierbench.commands.run", "the main job: quick reference suite, then aggregate, check and site"),
