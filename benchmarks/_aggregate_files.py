@@ -7,7 +7,7 @@ imports, work, exit: what running the command costs) by the kernel's accounting 
 - naive: json.load every file, one pandas row per (case, metric), a groupby median per (board,
   hardware class, entry, metric), written as JSON. What a hand-written script would do; no
   intervals, fronts, history or changes.
-- aggregate: `frontierbench aggregate` end to end (no reliability), without a cache.
+- aggregate: the `frontierbench aggregate` command end to end (no reliability), without a cache.
 - aggregate, cache cold: the same, filling the tidy cache (aggregate.cache: an Arrow file per record).
 - aggregate, cache warm: every file's rows read back from the cache.
 - incremental: one more run file added: the state the previous aggregate kept in the cache
@@ -76,11 +76,12 @@ def naive(files: list[str], out: str) -> None:
 
 
 def frontierbench(files: list[str], out: str, boards_dir: str, cache: str | None) -> None:
-    from frontierbench.aggregate.pipeline import aggregate_into
-    from frontierbench.formats.board import load_boards
+    """`frontierbench aggregate` as the command runs it, exit included (cli.console_main)."""
+    from frontierbench import cli
 
-    boards = load_boards(boards_dir)
-    aggregate_into(files, boards, out, reliability=False, cache=cache, warn=lambda message: None)
+    sys.argv = ["frontierbench", "aggregate", *files, "--boards", boards_dir, "-o", out, "--no-reliability",
+                *(["--cache", cache] if cache else [])]
+    cli.console_main()
 
 
 def child(mode: str, spec: str) -> None:

@@ -68,7 +68,7 @@ def full_and_kept(tmp_path: Path, files: list[Path], boards: dict) -> tuple[byte
 
 @pytest.mark.parametrize("sidecar", [False, True], ids=["samples inline", "samples in a sidecar"])
 def test_adding_runs_one_by_one_gives_the_full_aggregates_bytes(tmp_path, extended, monkeypatch, sidecar):
-    if sidecar:  # the kept path then holds the rounds as arrays (formats/sample_array.py), never listed
+    if sidecar:  # the kept path then holds the rounds as arrays (formats/float_array.py), never listed
         monkeypatch.setattr(samples_sidecar, "SIDECAR_MIN_SAMPLES", 20)
     write_board(tmp_path / "boards", board_definition("toy"))
     boards = load_boards(tmp_path / "boards")

@@ -71,5 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def console_main() -> None:
+    """The `frontierbench` command: main(), then an exit that does not free the heap object by object.
+
+    After adding a run to a million-row history, that clean-up took 0.3 s of the 4.5 (the operating
+    system takes the memory back at once); mypy exits the same way. Output is flushed first, and
+    nothing in frontierbench relies on exit handlers. main() itself returns, as tests call it."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -13,6 +13,7 @@ import numpy as np
 from frontierbench.stats import pareto as frontier
 from frontierbench.formats.board import BoardDefinition
 from frontierbench.formats import metrics as registry
+from frontierbench.formats.float_array import FloatArray
 from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.stats.rounding import round_array, round_or_none
 
@@ -27,12 +28,18 @@ def _per_item(estimate: MetricEstimate, items: int, unit: str, name: str) -> Met
         high=round_or_none(estimate.high * scale) if estimate.high is not None else None, unit=unit,
         higher_is_better=estimate.higher_is_better, estimator="derived", interval=estimate.interval,
         n=estimate.n, sample_kind=estimate.sample_kind,
-        run_values=round_array(np.asarray(estimate.run_values) * scale).tolist(), run_spread=estimate.run_spread,
+        run_values=_scaled(estimate.run_values, scale), run_spread=estimate.run_spread,
         interval_scope=estimate.interval_scope, interval_note=estimate.interval_note, replicates=estimate.replicates,
         provenance={"method": "derived", "formula": f"{name} / items", "items": items,
                     "interval_from": f"{name} (exact: a constant scale)",
                     **({"energy_method": estimate.provenance.get("method")}
                        if registry.from_energy_meter(name) else {})})
+
+
+def _scaled(values: Any, scale: float) -> Any:
+    """Run values times `scale`, rounded, in the form they came in (a list, or a FloatArray)."""
+    scaled = round_array(np.asarray(values, dtype=np.float64) * scale)
+    return FloatArray(scaled) if isinstance(values, FloatArray) else scaled.tolist()
 
 
 def _derived(value: float | None, unit: str, higher_is_better: bool, formula: str,

@@ -17,7 +17,7 @@ from frontierbench.formats.leaderboard import MetricEstimate
 from frontierbench.aggregate.pool_units import (HIGHER, ITEMS, LOWER, ROUNDS, PoolUnits, index_ranges, pool_units,
                                                row_points)
 from frontierbench.formats.run import Provenance
-from frontierbench.formats.sample_array import SampleArray
+from frontierbench.formats.float_array import FloatArray
 from frontierbench.formats import samples_sidecar
 from frontierbench.stats.bootstrap import mean_interval
 from frontierbench.stats.grouped import grouped_median_intervals, run_spread
@@ -56,8 +56,9 @@ def pool_metrics(tidy: Tidy, *, draws: int, seed: int, hold_arrays: bool = False
 def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, draws: int, seed: int,
                      hold_arrays: bool = False) -> dict[int, dict[str, MetricEstimate]]:
     """Each pool's estimate from its units (see the module's docstring for the rules). With
-    `hold_arrays` (leaderboards written at once, never handed out), the timed rounds of a board
-    certain to keep its samples in a sidecar are held as arrays, not listed."""
+    `hold_arrays` (leaderboards written at once, never handed out), run values, and the timed rounds
+    of a board certain to keep its samples in a sidecar, are held as arrays (formats/float_array.py),
+    not listed."""
     n_pools = units.n_pools
     unit_pool = np.repeat(np.arange(n_pools), units.unit_medians.sizes())
     nested = unit_intervals(units.unit_medians.values, unit_pool, n_pools)
@@ -83,7 +84,7 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
         if units.directions[p] == HIGHER | LOWER:
             prov["warning"] = "runs disagree on higher_is_better; the newest run's direction is used"
         fields: dict[str, Any] = {"unit": units.unit[p], "higher_is_better": bool(units.higher_is_better[p]),
-                                  "run_values": known.tolist(),
+                                  "run_values": FloatArray(known) if hold_arrays else known.tolist(),
                                   "run_spread": round_or_none(run_spread(known))}
         kind = units.sampled_kind[p]
         if kind == ITEMS:
@@ -134,15 +135,15 @@ def pooled_estimates(units: PoolUnits, entry_labels: list[tuple[str, ...]], *, d
     return dict(estimates)
 
 
-def _samples(units: PoolUnits, p: int, as_array: bool) -> list[float] | SampleArray:
+def _samples(units: PoolUnits, p: int, as_array: bool) -> list[float] | FloatArray:
     values = units.samples.of(p)
-    return SampleArray(values) if as_array else values.tolist()
+    return FloatArray(values) if as_array else values.tolist()
 
 
 def _in_sidecar(units: PoolUnits, entry_labels: list[tuple[str, ...]]) -> np.ndarray:
     """Per pool: is its leaderboard (its board's) certain to keep its samples in a sidecar? So when
     its boards' timed rounds alone reach SIDECAR_MIN_SAMPLES. Those pools' samples are held as
-    arrays (formats/sample_array.py) instead of being listed as ten million Python floats."""
+    arrays (formats/float_array.py) instead of being listed as ten million Python floats."""
     board_of_pool = np.asarray([label[0] for label in entry_labels], dtype=object)[units.entry]
     rounds = units.sampled_kind == ROUNDS
     sizes = units.samples.sizes()

@@ -112,11 +112,11 @@ class MetricEstimate(OpenModel):
     provenance: JsonObject = Field(default_factory=dict)
 
     def samples_for_sidecar(self) -> Any:
-        """The samples as save_leaderboard packs them: a SampleArray's array (formats/sample_array.py)
+        """The samples as save_leaderboard packs them: a FloatArray's array (formats/float_array.py)
         as it is, a list as it is."""
-        from frontierbench.formats.sample_array import SampleArray
+        from frontierbench.formats.float_array import FloatArray
 
-        return self.samples.array if isinstance(self.samples, SampleArray) else self.samples
+        return self.samples.array if isinstance(self.samples, FloatArray) else self.samples
 
     @model_validator(mode="after")
     def _costs_not_negative(self) -> MetricEstimate:
@@ -394,7 +394,8 @@ def _save(board: Leaderboard, path: Path) -> Path:
     if sidecar:  # first the samples (a new name), then the file naming them, then the old ones
         raw = pack_samples(data, _estimate_pairs(data, board), prefix)
         write_sidecar(path.parent, data, raw)
-    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE))
+    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+                                          | orjson.OPT_SERIALIZE_NUMPY))
     remove_stale_sidecars(path.parent, prefix, data[SIDECAR_FIELD]["file"] if raw else None)
     return path
 
@@ -402,10 +403,10 @@ def _save(board: Leaderboard, path: Path) -> Path:
 def _list_sample_arrays(board: Leaderboard) -> None:
     """Samples held as arrays, listed for a leaderboard that keeps them inline. (aggregate holds
     them so only where a sidecar is certain; this keeps any other leaderboard writable.)"""
-    from frontierbench.formats.sample_array import SampleArray
+    from frontierbench.formats.float_array import FloatArray
 
     for estimate in board.estimates():
-        if isinstance(estimate.samples, SampleArray):
+        if isinstance(estimate.samples, FloatArray):
             estimate.samples = estimate.samples.tolist()
 
 
@@ -414,6 +415,7 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
     as tables (formats/history_table.py), and samples bound for a sidecar are not converted at all."""
     import orjson
 
+    from frontierbench.formats.float_array import FloatArray
     from frontierbench.formats.history_table import history_text, input_facts
 
     # Run values (a thousand per estimate in a history) and each entry's run ids are put in as the
@@ -436,7 +438,8 @@ def _json_dict(board: Leaderboard, *, without_samples: bool) -> dict[str, Any]:
                 held if held is not None else history_text(entry.history, runs, group.board_version))
             entry_data["runs"] = entry.runs
             for name, estimate in entry.metrics.items():
-                entry_data["metrics"][name]["run_values"] = estimate.run_values
+                values = estimate.run_values
+                entry_data["metrics"][name]["run_values"] = values.array if isinstance(values, FloatArray) else values
     return data
 
 
@@ -458,13 +461,16 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
         kind = type(value)
         if kind is float:
             return None if math.isfinite(value) else []
+        if kind is np.ndarray:  # a FloatArray's values
+            finite = np.isfinite(value)
+            return None if finite.all() else [int(np.argmin(finite))]
         if kind is dict:
             for key, item in value.items():
                 kind = type(item)
                 if kind is float:
                     if not math.isfinite(item):
                         return [key]
-                elif kind is dict or kind is list:
+                elif kind is dict or kind is list or kind is np.ndarray:
                     path = bad(item)
                     if path is not None:
                         return path + [key]
