@@ -80,18 +80,30 @@ def test_a_schema_1_leaderboard_with_histories_as_objects_is_read_as_it_is(tmp_p
     assert load_leaderboard(path) == board
 
 
+@pytest.mark.parametrize("metrics", [["accuracy", "accuracy", "wall_time"], ["wall_time", "energy", "accuracy"]])
+def test_table_metrics_named_twice_or_out_of_order_are_refused(tmp_path, metrics):
+    _, path = history_leaderboard(tmp_path)
+    data = json.loads(path.read_text())
+    data["groups"][0]["entries"][1]["history"]["metrics"] = metrics
+    path.write_text(json.dumps(data))
+    with pytest.raises(RecordError, match=r"'groups\.0\.entries\.1\.history\.metrics': must be metric names, sorted"):
+        load_leaderboard(path)
+
+
 @pytest.mark.parametrize("row, problem", [
-    (["run-9", 1.0, 2.0, 0.01], "its run id is not one of the leaderboard's inputs"),
-    (["run-0", 1.0, 2.0], r"a row must be \[run id, then a number or null for each of"),
-    (["run-0", "1.0", 2.0, 0.01], r"a row must be \[run id"),
+    (["run-9", 1.0, 2.0, 0.01], r"': its run id is not one of the leaderboard's inputs"),
+    (["run-0", 1.0, 2.0], r"': a row must be \[run id, then a finite number or null for each of"),
+    (["run-0", "1.0", 2.0, 0.01], r"': a row must be \[run id"),
+    (["run-0", True, 2.0, 0.01], r"': a row must be \[run id"),
+    ({"run_id": "run-0", "values": {}}, r"\.started_at': Field required"),  # a whole point, checked as one
 ])
 def test_a_bad_row_is_refused_naming_the_file_and_field(tmp_path, row, problem):
     _, path = history_leaderboard(tmp_path)
     data = json.loads(path.read_text())
     data["groups"][0]["entries"][1]["history"]["points"][2] = row
     path.write_text(json.dumps(data))
-    where = r"'groups\.0\.entries\.1\.history\.points\.2'"
-    with pytest.raises(RecordError, match=rf"leaderboard\.json: .*{where}: {problem}"):
+    where = r"leaderboard\.json: field 'groups\.0\.entries\.1\.history\.points\.2"
+    with pytest.raises(RecordError, match=where + problem):
         load_leaderboard(path)
 
 
@@ -103,7 +115,8 @@ def test_a_bad_row_is_refused_naming_the_file_and_field(tmp_path, row, problem):
 ])
 def test_a_number_json_cannot_hold_is_refused_naming_its_field(tmp_path, spoil, field):
     board, path = history_leaderboard(tmp_path, runs=10)
+    before = path.read_bytes()
     spoil(board.groups[0].entries[0])
     with pytest.raises(ValueError, match=field):
         save_leaderboard(board, path)
-    assert load_leaderboard(path) != board  # the file written before is left as it was
+    assert path.read_bytes() == before  # the file written before is left as it was

@@ -126,14 +126,35 @@ def test_frontierbench_schema_rejects_an_unknown_format():
     assert "invalid choice: 'spreadsheet'" in out.stderr
 
 
-@pytest.mark.parametrize("user_value, hugepages", [(None, False), ("1", True)])
-def test_the_commands_run_numpy_with_small_pages_unless_told_otherwise(user_value, hugepages):
+@pytest.mark.parametrize("command, user_value, hugepages", [
+    ("aggregate", None, False), ("aggregate", "1", True),
+    ("schema", None, True),  # and `run`, whose suite's measurements keep numpy's default
+])
+def test_aggregate_runs_numpy_with_small_pages_unless_told_otherwise(command, user_value, hugepages):
     """numpy's 2 MB pages cost a history's aggregate most of a second of kernel time (docs/performance.md)."""
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
     if user_value is not None:
         env["NUMPY_MADVISE_HUGEPAGE"] = user_value
-    code = "import frontierbench.cli, numpy._core.multiarray as m; print(m._get_madvise_hugepage())"
+    code = ("import sys, contextlib, io\n"
+            "from frontierbench import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+            f"    cli.main([{command!r}, '--help'])\n"
+            "import numpy._core.multiarray as m\n"
+            "print(m._get_madvise_hugepage())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == str(hugepages)
+
+
+def test_the_command_exits_quickly_with_its_output_and_exit_status_whole(tmp_path):
+    """console_main ends the process without freeing its heap, once its output is flushed: into a
+    pipe, a schema (tens of KB) arrives whole, and an error keeps its message and status."""
+    def command(*args: str) -> subprocess.CompletedProcess:
+        code = "import sys; from frontierbench.cli import console_main; sys.argv[1:] = sys.argv[2:]; console_main()"
+        return subprocess.run([sys.executable, "-c", code, "frontierbench", *args], capture_output=True, text=True)
+
+    done = command("schema", "leaderboard")
+    assert done.returncode == 0 and json.loads(done.stdout)["$id"] == "frontierbench.leaderboard/2"
+    failed = command("aggregate", str(tmp_path / "missing"))
+    assert failed.returncode == 2 and "missing: no such file or directory" in failed.stderr

@@ -17,10 +17,12 @@ from frontierbench.formats.run import RecordError
 
 # numpy asks Linux for 2 MB pages for each large array (madvise). Where the kernel then compacts
 # memory to find them (transparent hugepage defrag "madvise", the Debian and Ubuntu default), adding
-# one run to a million-row history spent about 0.8 s of its 5 s there (docs/performance.md). A
-# command's arrays live for a second or less, so small pages serve them better. Set before numpy is
-# imported (no command module is imported yet); a value the user set is kept.
-os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+# one run to a million-row history spent 0.7 to 1.0 s more in the kernel with them
+# (docs/performance.md). `aggregate`'s arrays live for a second or less: small pages serve them
+# better. Only for that command (`run` starts the suite, whose measurements keep numpy's default),
+# set before its module imports numpy; a value the user set is kept.
+SMALL_PAGES = "NUMPY_MADVISE_HUGEPAGE"
+SMALL_PAGE_COMMANDS = frozenset({"aggregate"})
 
 COMMANDS = {
     "run": ("frontierbench.commands.run", "the main job: quick reference suite, then aggregate, check and site"),
@@ -54,6 +56,8 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, argparse.Arg
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in SMALL_PAGE_COMMANDS and "numpy" not in sys.modules:
+        os.environ.setdefault(SMALL_PAGES, "0")
     parser, _ = build_parser(argv)
     args = parser.parse_args(argv)
     if not args.command:

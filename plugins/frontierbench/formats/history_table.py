@@ -15,9 +15,13 @@ same list of points, so readers see `history` as before; an empty history stays 
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable, Mapping
 
+from pydantic import ValidationError
+
 from frontierbench.formats.leaderboard import HistoryPoint, HistoryTable
+from frontierbench.formats.values import LARGEST, describe_problems
 
 RunFacts = Mapping[str, tuple[str, "str | None"]]  # run id -> (started_at, git_commit)
 
@@ -118,21 +122,35 @@ def points_text(history: list[HistoryPoint], runs: RunFacts, board_version: str,
 def expanded(table: HistoryTable, runs: RunFacts, board_version: str, where: str) -> list[HistoryPoint]:
     """The points of a table read back. Raises ValueError naming the field of a row that is not
     [a run id among the inputs, then one number or null per metric]."""
+    if table.metrics != sorted(set(table.metrics)):  # a name twice would move values to other metrics
+        raise ValueError(f"field '{where}.metrics': must be metric names, sorted, each once, got "
+                         f"{table.metrics!r:.200}")
     width = len(table.metrics) + 1
     out: list[HistoryPoint] = []
     for i, row in enumerate(table.points):
-        if isinstance(row, HistoryPoint):
-            out.append(row)
-            continue
-        run = runs.get(row[0]) if row and isinstance(row[0], str) else None
-        if len(row) != width or run is None or any(isinstance(value, str) for value in row[1:]):
-            expected = f"[run id, then a number or null for each of {table.metrics}]"
-            problem = ("its run id is not one of the leaderboard's inputs" if len(row) == width and row
-                       and isinstance(row[0], str) and not any(isinstance(v, str) for v in row[1:])
-                       else f"a row must be {expected}")
-            raise ValueError(f"field '{where}.points.{i}': {problem}, got {row!r:.200}")
-        out.append(history_point(row[0], run[0], run[1], board_version, dict(zip(table.metrics, row[1:]))))
+        if type(row) is list and len(row) == width and type(row[0]) is str and all(map(_is_value, row[1:])):
+            run = runs.get(row[0])
+            if run is None:
+                raise ValueError(f"field '{where}.points.{i}': its run id is not one of the leaderboard's inputs, "
+                                 f"got {row!r:.200}")
+            values = dict(zip(table.metrics, [float(v) if type(v) is int else v for v in row[1:]]))
+            out.append(history_point(row[0], run[0], run[1], board_version, values))
+        elif isinstance(row, dict):
+            try:
+                out.append(HistoryPoint.model_validate(row))
+            except ValidationError as exc:
+                field, problem = describe_problems(exc.errors())[0]
+                raise ValueError(f"field '{where}.points.{i}.{field}': {problem}") from None
+        else:
+            raise ValueError(f"field '{where}.points.{i}': a row must be [run id, then a finite number or null "
+                             f"for each of {table.metrics}], or a whole point, got {row!r:.200}")
     return out
+
+
+def _is_value(value: Any) -> bool:
+    """A row's value: a finite number within the bound every number has (formats/values.py), or null."""
+    kind = type(value)
+    return value is None or ((kind is float or kind is int) and math.isfinite(value) and abs(value) <= LARGEST)
 
 
 def _history_point_fast(run_id: str, started_at: str, git_commit: str | None, board_version: str,

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal
+from typing import Annotated, Any, Iterable, Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, model_validator
 
 from frontierbench.formats.atomic import write_bytes_atomic
 from frontierbench.formats.bulk import paused_gc
@@ -138,12 +138,22 @@ class HistoryTable(BaseModel):
     """An entry's history as written from schema 2 on (formats/history_table.py): one row per point,
     `[run_id, its value of each of metrics]`, where the point says nothing else (its run's start time
     and commit are the leaderboard input's, its board version its group's); any other point whole,
-    as an object. Read back, it is the list of points again."""
+    as an object. Read back, it is the list of points again. Each point is checked there, so that a
+    bad one is named by its own path."""
 
     model_config = ConfigDict(extra="forbid")
 
     metrics: list[str]
-    points: list[HistoryPoint | list[str | Number | None]]
+    points: list[Any]  # rows or HistoryPoints (leaderboard_json_schema says which)
+
+
+def _history_form(value: Any) -> str:
+    return "(as a table)" if isinstance(value, (dict, HistoryTable)) else "(as points)"
+
+
+# A list of points (schema 1, and any hand-made leaderboard), or a table (what schema 2 writes).
+History = Annotated[Annotated[list[HistoryPoint], Tag("(as points)")] | Annotated[HistoryTable, Tag("(as a table)")],
+                    Discriminator(_history_form)]
 
 
 class Change(OpenModel):
@@ -172,7 +182,7 @@ class LeaderboardEntry(OpenModel):
     dominated_by: list[str] = Field(default_factory=list)
     # One point per run, oldest first. A file may hold it as a HistoryTable; the Leaderboard it is
     # read in turns that back into the list of points (its inputs say each row's run).
-    history: list[HistoryPoint] | HistoryTable = Field(default_factory=list)
+    history: History = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)  # steps found in the history, oldest first
     # The history as the JSON text it is written as, where already made (history_text): an entry
     # that aggregate.incremental extended holds only this, and `history` stays empty.
@@ -464,13 +474,15 @@ def _refuse_non_finite(data: dict[str, Any]) -> None:
         if kind is np.ndarray:  # a FloatArray's values
             finite = np.isfinite(value)
             return None if finite.all() else [int(np.argmin(finite))]
+        if isinstance(value, np.floating):  # orjson writes numpy's numbers too, a NaN as null
+            return None if np.isfinite(value) else []
         if kind is dict:
             for key, item in value.items():
                 kind = type(item)
                 if kind is float:
                     if not math.isfinite(item):
                         return [key]
-                elif kind is dict or kind is list or kind is np.ndarray:
+                elif kind is dict or kind is list or kind is np.ndarray or isinstance(item, np.floating):
                     path = bad(item)
                     if path is not None:
                         return path + [key]
@@ -519,6 +531,11 @@ _NAME_LISTS = frozenset({"history", "runs", "nodeids", "dominated_by"})
 
 def leaderboard_json_schema() -> dict[str, Any]:
     schema = Leaderboard.model_json_schema(by_alias=True)
+    # A table's points are checked by formats/history_table.py, one by one; the schema says what it takes.
+    schema["$defs"]["HistoryTable"]["properties"]["points"]["items"] = {"anyOf": [
+        {"$ref": "#/$defs/HistoryPoint"},
+        {"type": "array", "minItems": 1, "prefixItems": [{"type": "string"}],
+         "items": {"anyOf": [{"type": "number"}, {"type": "null"}]}}]}
     schema["$id"] = LEADERBOARD_SCHEMA
     schema["title"] = "frontierbench leaderboard"
     return schema

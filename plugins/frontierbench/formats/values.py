@@ -157,11 +157,16 @@ def describe_problems(errors: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return described
 
 
+# The tags of unions whose branch is chosen by the value's own shape (a callable Discriminator):
+# pydantic puts the tag in an error's path, which names the field without it.
+BRANCH_TAGS = frozenset({"(as points)", "(as a table)"})
+
+
 def describe_problem(item: dict[str, Any]) -> tuple[str, str]:
     """(field path, message) for one pydantic error, in this module's words: a validator that
     names a field inside the value ("field 'samples.0': ...") extends the path, and the bound on
     magnitudes reads as a bound, not as a 301-digit number."""
-    where = ".".join(str(part) for part in item["loc"])
+    where = ".".join(str(part) for part in item["loc"] if part not in BRANCH_TAGS)
     message = item["msg"].removeprefix("Value error, ")
     inner = _INNER_FIELD.match(message)
     if inner:
