@@ -35,7 +35,7 @@ class HistoryLog:
     crc32: int = 0  # of the valid length: damage, or another aggregate's appends, are found when read
 
 
-def history_text(pieces: list[Any]) -> bytes:
+def joined_text(pieces: list[Any]) -> bytes:
     """An entry's history, as JSON text (a table: formats/history_table.py), from its pieces: the
     first holds the table's start and its first points, each later one more points."""
     return b",".join(pieces) + b"]}"

@@ -27,7 +27,7 @@ from frontierbench.aggregate.changes import detect_changes, quiet_series
 from frontierbench.aggregate.history import history_cells, run_level_series
 from frontierbench.aggregate.cache import RowsLoader
 from frontierbench.aggregate.ingest import LoadedRun, discover, display_path, load_inputs
-from frontierbench.aggregate.history_log import history_text
+from frontierbench.aggregate.history_log import joined_text
 from frontierbench.aggregate.kept_state import KeptState, Series
 from frontierbench.aggregate.assemble import (GroupInputs, RunInfo, assemble_leaderboards, failures_by_group,
                                              group_inputs, reports_of)
@@ -92,7 +92,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
     points = row_points(tidy)
     units = append_pool_units(kept.units, old_ids, pool_units(tidy, points, sum_items=False), new_ids)
     facts: list[EntryFacts | None] = [None] * len(merged_labels)
-    history: list[list[Any]] = [[] for _ in merged_labels]  # pieces of JSON text (history_log.history_text)
+    history: list[list[Any]] = [[] for _ in merged_labels]  # pieces of JSON text (history_log.joined_text)
     series: Series = {}
     log = kept.history_log
     chunks: list[list[list[int]]] = [[] for _ in merged_labels]
@@ -137,7 +137,7 @@ def extend(kept: KeptState, new_runs: list[LoadedRun], boards: dict[str, BoardDe
         made = make_entry(entry_facts_, estimates.get(entry_id, {}), boards[entry_facts_.board], run_ids)
         made.changes = detect_changes(_RunPoints(runs, entry_facts_.runs), series.get(entry_id, {}),
                                       quiet=quiet.get(entry_id, set()))
-        made.hold_history_json(history_text(history[entry_id]))
+        made.hold_history_json(joined_text(history[entry_id]))
         entries[entry_id] = made
 
     clock("entries and changes")

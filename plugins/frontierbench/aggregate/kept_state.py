@@ -54,7 +54,7 @@ class KeptState:
     labels: list[tuple[str, ...]]  # per entry id: board, hardware class, board version, entry
     facts: list[EntryFacts]
     units: PoolUnits
-    history: list[list[Any]]  # per entry: its history's JSON text in pieces (history_log.history_text)
+    history: list[list[Any]]  # per entry: its history's JSON text in pieces (history_log.joined_text)
     series: Series
     groups: list[GroupInputs]
     failures: dict[GroupKey, list[str]]  # notes of the cases that did not pass, by group
